@@ -1,0 +1,42 @@
+"""Ids, UUIDs and tokens, all drawn from a seeded generator so a seed gives the same world.
+
+Canvas ids are local to a shard; Live Events and some APIs use global ids, which are
+``shard_id * 10**13 + local_id``. The mock runs on one shard.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+
+SHARD_ID = 1
+SHARD_FACTOR = 10**13
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+
+
+def global_id(local_id: int) -> int:
+    """The id Canvas uses across shards for a row of this shard."""
+    return SHARD_ID * SHARD_FACTOR + local_id
+
+
+def local_id(any_id: int) -> int | None:
+    """A local id from a local or a global id of this shard; None for another shard's id."""
+    if any_id < SHARD_FACTOR:
+        return any_id
+    shard, local = divmod(any_id, SHARD_FACTOR)
+    return local if shard == SHARD_ID else None
+
+
+def seeded_uuid(rng: random.Random) -> str:
+    """A version-4 UUID string from the seeded generator (never from ``uuid4()``)."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def seeded_token(rng: random.Random) -> str:
+    """An access token shaped like Canvas's: ``<shard>~<64 letters and digits>``."""
+    return f"{SHARD_ID}~" + "".join(rng.choices(_TOKEN_ALPHABET, k=64))
+
+
+def seeded_hex(rng: random.Random, length: int) -> str:
+    return f"{rng.getrandbits(length * 4):0{length}x}"
