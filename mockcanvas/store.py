@@ -44,6 +44,9 @@ class Store:
         self.tokens: dict[str, int] = {}
         self.grade_changes = GradeChangeLog()
         self.root_account_id: int | None = None
+        # Names for notable seeded entities ("override_course", "deleted_user", ...): the world
+        # endpoint and tests find them here instead of guessing ids.
+        self.landmarks: dict[str, int] = {}
 
         self._next_ids: dict[str, int] = defaultdict(lambda: 1)
         self._enrollments_by_course: dict[int, list[int]] = defaultdict(list)
