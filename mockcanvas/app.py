@@ -1,0 +1,53 @@
+"""The application factory: a Flask app around one seeded store and one clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from .clock import Clock
+from .http import audit, courses, errors, users
+from .instance import EXTENSION_KEY, Instance, Settings
+from .store import Store
+
+
+def create_app(
+    store: Store | None = None,
+    *,
+    seed: int = 1,
+    size: str = "small",
+    clock: Clock | None = None,
+    now: datetime | None = None,
+    admin_token: str | None = None,
+    unauthorized_status: int = 401,
+) -> Flask:
+    """Build a mock Canvas.
+
+    Without a ``store``, the world is seeded from ``seed`` and ``size`` at the clock's current time
+    (by default a frozen clock at ``clock.DEFAULT_NOW``, so responses are byte-for-byte repeatable).
+    ``unauthorized_status=403`` mimics Canvas with the ``api_auth_error_updates`` flag on.
+    """
+    if unauthorized_status not in (401, 403):
+        raise ValueError("unauthorized_status must be 401 or 403")
+    if clock is None:
+        clock = Clock(now) if now is not None else Clock()
+    if store is None:
+        from .seed import build_world
+
+        store = build_world(seed, size, now=clock.now(), admin_token=admin_token)
+    elif admin_token is not None:
+        store.set_token(store.landmarks["admin"], admin_token)
+
+    app = Flask("mockcanvas")
+    app.url_map.strict_slashes = False
+    app.extensions[EXTENSION_KEY] = Instance(
+        store=store,
+        clock=clock,
+        settings=Settings(unauthorized_status=unauthorized_status, seed=seed, size=size),
+    )
+    errors.register(app)
+    app.register_blueprint(audit.blueprint)
+    app.register_blueprint(courses.blueprint)
+    app.register_blueprint(users.blueprint)
+    return app

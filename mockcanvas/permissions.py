@@ -1,0 +1,61 @@
+"""Who may read what: Canvas's account and course rights, reduced to what the mock serves.
+
+Admins hold rights through AccountUser rows on the root account; teachers and TAs through active
+course enrollments. Students never manage grades.
+"""
+
+from __future__ import annotations
+
+from .models import Course, User
+from .store import Store
+
+GRADER_ENROLLMENTS = frozenset({"TeacherEnrollment", "TaEnrollment"})
+STUDENT_ENROLLMENTS = frozenset({"StudentEnrollment", "StudentViewEnrollment"})
+
+
+def can_view_grade_change_log(store: Store, user: User | None) -> bool:
+    """``@domain_root_account.grants_right?(user, :view_grade_changes)``."""
+    if user is None:
+        return False
+    return any(
+        m.view_grade_changes and m.account_id == store.root_account_id
+        for m in store.admin_memberships(user.id)
+    )
+
+
+def is_account_admin(store: Store, user: User | None) -> bool:
+    """An AccountAdmin of the root account: every course right in every course."""
+    if user is None:
+        return False
+    return any(m.role == "AccountAdmin" for m in store.admin_memberships(user.id))
+
+
+def can_manage_grades(store: Store, user: User | None, course: Course) -> bool:
+    """``course.grants_any_right?(user, :manage_grades, :view_all_grades)``."""
+    if user is None:
+        return False
+    if is_account_admin(store, user):
+        return True
+    return any(
+        e.course_id == course.id and e.type in GRADER_ENROLLMENTS and e.workflow_state == "active"
+        for e in store.user_enrollments(user.id)
+    )
+
+
+def visible_student_ids(store: Store, user: User, course: Course) -> set[int]:
+    """``course.students_visible_to(user, include: :priors_and_deleted)`` as user ids.
+
+    A grader limited to their sections sees only students enrolled in those sections.
+    """
+    students = [e for e in store.course_enrollments(course.id) if e.type in STUDENT_ENROLLMENTS]
+    if is_account_admin(store, user):
+        return {e.user_id for e in students}
+    grader_enrollments = [
+        e
+        for e in store.user_enrollments(user.id)
+        if e.course_id == course.id and e.type in GRADER_ENROLLMENTS and e.workflow_state == "active"
+    ]
+    if grader_enrollments and all(e.limit_privileges_to_course_section for e in grader_enrollments):
+        sections = {e.section_id for e in grader_enrollments}
+        return {e.user_id for e in students if e.section_id in sections}
+    return {e.user_id for e in students}
