@@ -1,25 +1,14 @@
-"""Bytes on the wire as Rails writes them: compact JSON, HTML-significant characters escaped.
-
-Rails escapes ``<``, ``>`` and ``&`` (and U+2028/U+2029) in JSON and sends
-``application/json; charset=utf-8``; clients that compare bodies see the same bytes here.
-"""
+"""Responses as Rails sends them: ActiveSupport's JSON text, ``application/json; charset=utf-8``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from flask import Response
 
+from ..jsonenc import dumps
+
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-_ESCAPES = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-)
-
-
-def dumps(payload: object) -> str:
-    """Serialise like ActiveSupport's JSON encoder (no spaces, HTML entities escaped)."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).translate(_ESCAPES)
 
 
 def canvas_json(
