@@ -1,0 +1,136 @@
+"""The ``mockcanvas`` command: ``serve`` a seeded Canvas, or print its ``world``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+
+from . import __version__
+from .app import create_app
+from .clock import DEFAULT_NOW, Clock
+from .instance import current_instance
+
+DEFAULT_PORT = 8080
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time with an offset, e.g. 2026-11-02T16:00:00Z")
+    return value
+
+
+def _world_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=1, help="world seed (default 1)")
+    parser.add_argument(
+        "--size", default="small", help="world size: small, medium, large or huge (default small)"
+    )
+    parser.add_argument(
+        "--now",
+        type=_instant,
+        default=DEFAULT_NOW,
+        help=f"the clock's start; the seeded history ends here (default {DEFAULT_NOW.isoformat()})",
+    )
+    parser.add_argument("--admin-token", help="use this access token for the seeded admin")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockcanvas", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"mockcanvas {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run a mock Canvas over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port; 0 picks a free one (default 8080)"
+    )
+    serve.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help="keep the clock still at --now (default: it runs from --now)",
+    )
+    serve.add_argument(
+        "--unauthorized-status",
+        type=int,
+        choices=(401, 403),
+        default=401,
+        help="status for a logged-in user lacking a right (Canvas: 401; 403 with the "
+        "api_auth_error_updates flag)",
+    )
+    _world_options(serve)
+
+    world = commands.add_parser("world", help="print the seeded world's people, tokens and ids")
+    _world_options(world)
+    return parser
+
+
+def _world_summary(app) -> dict:
+    with app.app_context():
+        store = current_instance().store
+    people = []
+    for user in store.users.values():
+        roles = sorted({e.type for e in store.user_enrollments(user.id)})
+        roles += [m.role for m in store.admin_memberships(user.id)]
+        people.append(
+            {"id": user.id, "name": user.name, "roles": roles, "token": store.token_for(user.id)}
+        )
+    return {
+        "root_account_id": store.root_account_id,
+        "landmarks": dict(sorted(store.landmarks.items())),
+        "courses": [{"id": c.id, "name": c.name} for c in store.courses.values()],
+        "users": people,
+        "grade_changes": len(store.grade_changes),
+    }
+
+
+def serve(args: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    clock = Clock(args.now, frozen=args.frozen_clock)
+    app = create_app(
+        seed=args.seed,
+        size=args.size,
+        clock=clock,
+        admin_token=args.admin_token,
+        unauthorized_status=args.unauthorized_status,
+    )
+    if args.host not in LOOPBACK:
+        print(
+            f"warning: serving on {args.host}: anyone who can reach it can read the mock's data",
+            file=sys.stderr,
+        )
+    server = make_server(args.host, args.port, app, threaded=True)
+    with app.app_context():
+        store = current_instance().store
+        token = store.token_for(store.landmarks["admin"])
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"mockcanvas {__version__} serving http://{host}:{server.server_port}", flush=True)
+    print(f"admin token: {token}", flush=True)
+    print(f"seed {args.seed}, size {args.size}, {len(store.grade_changes)} grade changes", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def world(args: argparse.Namespace) -> int:
+    app = create_app(seed=args.seed, size=args.size, now=args.now, admin_token=args.admin_token)
+    print(json.dumps(_world_summary(app), indent=2))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"serve": serve, "world": world}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
