@@ -64,9 +64,7 @@ class CheckedClient:
         headers = dict(headers or {})
         if as_ is not None:
             headers.setdefault("Authorization", f"Bearer {self.token(as_)}")
-        response = self.client.get(
-            path, query_string=query, headers=headers, base_url=BASE, **kw
-        )
+        response = self.client.get(path, query_string=query, headers=headers, base_url=BASE, **kw)
         if response.mimetype == "application/json":
             check(path.split("?")[0], response.status_code, response.get_json())
         return response

@@ -21,7 +21,10 @@ UNAUTHORIZED = {
     "status": "unauthorized",
     "errors": [{"message": "user not authorized to perform that action"}],
 }
-UNAUTHENTICATED = {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
+UNAUTHENTICATED = {
+    "status": "unauthenticated",
+    "errors": [{"message": "user authorization required"}],
+}
 
 
 def course_rows(store, course):
@@ -176,9 +179,7 @@ def test_next_link_is_absent_on_the_last_page(api, store):
     course = min(store.courses.values(), key=lambda c: len(course_rows(store, c)))
     total = len(course_rows(store, course))
     assert total <= 100
-    response = api.get(
-        f"/api/v1/audit/grade_change/courses/{course.id}", query={"per_page": total}
-    )
+    response = api.get(f"/api/v1/audit/grade_change/courses/{course.id}", query={"per_page": total})
     assert list(parse_links(response.headers["Link"])) == ["current", "first"]
 
 
@@ -197,7 +198,9 @@ def test_bookmark_is_created_at_in_request_zone_and_id(api, store):
     assert parse_qs(urlsplit(current).query)["page"][0] == page
 
 
-@pytest.mark.parametrize("page", ["bookmark:%%%", "bookmark:bm90IGpzb24", "bookmark:WzFd", "nope", "1"])
+@pytest.mark.parametrize(
+    "page", ["bookmark:%%%", "bookmark:bm90IGpzb24", "bookmark:WzFd", "nope", "1"]
+)
 def test_invalid_bookmark_means_the_first_page(api, store, page):
     course = store.courses[store.landmarks["override_course"]]
     response = api.get(f"/api/v1/audit/grade_change/courses/{course.id}", query={"page": page})
@@ -542,7 +545,9 @@ def test_anonymous_muted_assignment_blanks_students_on_course_routes(api, store)
     ).get_json()
     assert body["events"]
     assert all(e["links"]["student"] is None for e in body["events"])
-    students = {r.student_id for r in store.grade_changes.rows() if r.assignment_id == assignment.id}
+    students = {
+        r.student_id for r in store.grade_changes.rows() if r.assignment_id == assignment.id
+    }
     assert not students & {u["id"] for u in body["linked"]["users"]}
 
 
@@ -607,9 +612,9 @@ def test_current_grade_only_when_asked(api, store):
     path = f"/api/v1/audit/grade_change/courses/{course.id}"
     plain = api.get(path, query={"per_page": 100}).get_json()["events"]
     assert all("grade_current" not in e for e in plain)
-    events = api.get(
-        path, query={"per_page": 100, "include[]": "current_grade"}
-    ).get_json()["events"]
+    events = api.get(path, query={"per_page": 100, "include[]": "current_grade"}).get_json()[
+        "events"
+    ]
     rows = {r.uuid: r for r in store.grade_changes.rows()}
     checked = 0
     for event in events:
@@ -631,9 +636,7 @@ def test_current_grade_of_override_events_is_the_override_now(api, store):
     assert events
     for event in events:
         student = int(event["links"]["student"])
-        enrollment = next(
-            e for e in store.user_enrollments(student) if e.course_id == course.id
-        )
+        enrollment = next(e for e in store.user_enrollments(student) if e.course_id == course.id)
         score = store.course_score(enrollment.id)
         expected = score.override_grade or (
             percent_string(score.override_score) if score.override_score is not None else None
@@ -659,11 +662,13 @@ def test_current_grade_of_override_events_is_the_override_now(api, store):
 def test_combined_course_routes_filter_and_link_to_themselves(api, store, dims):
     course = store.courses[store.landmarks["override_course"]]
     rows = [r for r in course_rows(store, course) if not r.override and r.grader_id]
-    hidden = {
-        a.id for a in store.assignments.values() if a.anonymous_grading and a.muted
-    }
+    hidden = {a.id for a in store.assignments.values() if a.anonymous_grading and a.muted}
     sample = next(r for r in rows if r.assignment_id not in hidden)
-    values = {"assignment": sample.assignment_id, "grader": sample.grader_id, "student": sample.student_id}
+    values = {
+        "assignment": sample.assignment_id,
+        "grader": sample.grader_id,
+        "student": sample.student_id,
+    }
     path = f"/api/v1/audit/grade_change/courses/{course.id}" + "".join(
         f"/{d}s/{values[d]}" for d in dims
     )

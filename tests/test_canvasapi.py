@@ -97,4 +97,6 @@ def test_links_are_built_from_the_host_the_client_used(server):
         )
         assert response.status_code == 200
         assert response.links["next"]["url"].startswith(f"{host}/api/v1/audit/grade_change/")
-        assert response.json()["links"]["events.course"] == f"{host}/api/v1/courses/{{events.course}}"
+        assert (
+            response.json()["links"]["events.course"] == f"{host}/api/v1/courses/{{events.course}}"
+        )

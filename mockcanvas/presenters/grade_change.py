@@ -75,7 +75,8 @@ def compound_json(page: EventPage, *, store, base_url: str) -> dict:
                 for a in page.assignments
             ],
             "courses": [
-                course_json(c, store=store, viewer=viewer, base_url=base_url) for c in page.courses
+                course_json(c, store=store, viewer=viewer, base_url=base_url, enrollments=[])
+                for c in page.courses
             ],
             "users": [user_json(u, store=store, viewer=viewer) for u in page.users],
         },
