@@ -110,7 +110,9 @@ def serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"mockcanvas {__version__} serving http://{host}:{server.server_port}", flush=True)
     print(f"admin token: {token}", flush=True)
-    print(f"seed {args.seed}, size {args.size}, {len(store.grade_changes)} grade changes", flush=True)
+    print(
+        f"seed {args.seed}, size {args.size}, {len(store.grade_changes)} grade changes", flush=True
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -53,7 +53,9 @@ def visible_student_ids(store: Store, user: User, course: Course) -> set[int]:
     grader_enrollments = [
         e
         for e in store.user_enrollments(user.id)
-        if e.course_id == course.id and e.type in GRADER_ENROLLMENTS and e.workflow_state == "active"
+        if e.course_id == course.id
+        and e.type in GRADER_ENROLLMENTS
+        and e.workflow_state == "active"
     ]
     if grader_enrollments and all(e.limit_privileges_to_course_section for e in grader_enrollments):
         sections = {e.section_id for e in grader_enrollments}

@@ -125,7 +125,9 @@ def advanced_query(
             raise Unauthorized()
         conditions["course"] = course.id
         if _present(student_raw):
-            conditions["student"] = _in_course(store, course, api_find_user(store, student_raw, viewer_id))
+            conditions["student"] = _in_course(
+                store, course, api_find_user(store, student_raw, viewer_id)
+            )
         if _present(grader_raw):
             conditions["grader"] = _active(store, api_find_user(store, grader_raw, viewer_id))
         if _present(assignment_raw) and "assignment" not in conditions:
@@ -231,7 +233,9 @@ def _active(store: Store, user_id: int | None) -> int:
 
 def _in_course(store: Store, course: Course, user_id: int | None) -> int:
     """A user among ``course.all_users``: enrolled in any state."""
-    if user_id is None or not any(e.course_id == course.id for e in store.user_enrollments(user_id)):
+    if user_id is None or not any(
+        e.course_id == course.id for e in store.user_enrollments(user_id)
+    ):
         raise NotFound()
     return user_id
 
@@ -386,4 +390,3 @@ def _link(store: Store, page: EventPage) -> None:
     page.page_views = [
         store.page_views[i] for i in sorted({e.page_view_id for e in page.events} - {None})
     ]
-
