@@ -1,10 +1,10 @@
 """The grade change audit log: rows plus ordered indexes, so a page costs O(log n + page size).
 
-Canvas keeps the rows in a table ordered by (created_at, id) with an index per query shape. Here each
-row gets one integer sort key, ``(created_at - EPOCH) << 32 | id``, and every combination of the four
-query dimensions (course, assignment, student, grader) keeps an ascending list of those keys per
-value. A page is a bisect to the newest allowed key and a walk downwards: the cost does not depend on
-how many rows the log holds.
+Canvas keeps the rows in a table ordered by (created_at, id) with an index per query shape. Here
+each row gets one integer sort key, ``(created_at - EPOCH) << 32 | id``, and every combination
+of the four query dimensions (course, assignment, student, grader) keeps an ascending list of
+those keys per value. A page is a bisect to the newest allowed key and a walk downwards: the
+cost does not depend on how many rows the log holds.
 """
 
 from __future__ import annotations

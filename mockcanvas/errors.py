@@ -1,6 +1,7 @@
 """Failures the services raise; the HTTP layer turns each into Canvas's status, headers and body.
 
-Services never build responses, so the same rule (say, "not found") reads the same through every door.
+Services never build responses, so the same rule (say, "not found") reads the same through every
+door.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The entities a seeded Canvas holds.
 
-Plain slotted dataclasses with no behaviour beyond small derived properties: the store owns them, the
-services change them, the presenters turn them into Canvas JSON. Times are timezone-aware UTC
-datetimes, except on the audit record, which keeps whole epoch seconds because a world may hold a
-million of them.
+Plain slotted dataclasses with no behaviour beyond small derived properties: the store owns
+them, the services change them, the presenters turn them into Canvas JSON. Times are timezone-
+aware UTC datetimes, except on the audit record, which keeps whole epoch seconds because a world
+may hold a million of them.
 """
 
 from __future__ import annotations

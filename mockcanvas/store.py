@@ -1,7 +1,8 @@
 """The in-memory store: every entity of one Canvas instance, with the lookups queries need.
 
-The store knows nothing of HTTP, permissions or JSON. It hands out ids per table (Canvas numbers each
-table from 1), keeps secondary lookups in step with the primary dicts, and owns the audit log.
+The store knows nothing of HTTP, permissions or JSON. It hands out ids per table (Canvas numbers
+each table from 1), keeps secondary lookups in step with the primary dicts, and owns the audit
+log.
 """
 
 from __future__ import annotations

@@ -59,7 +59,9 @@ def test_course_page_is_a_compound_document_with_templated_links(api, store):
     body = response.get_json()
     assert list(body) == ["links", "events", "linked"]
     assert body["links"] == {
-        "events.assignment": f"{BASE}/api/v1/courses/{{events.course}}/assignments/{{events.assignment}}",
+        "events.assignment": (
+            f"{BASE}/api/v1/courses/{{events.course}}/assignments/{{events.assignment}}"
+        ),
         "events.course": f"{BASE}/api/v1/courses/{{events.course}}",
         "events.student": {"href": None, "type": "user"},
         "events.grader": {"href": None, "type": "user"},

@@ -1,7 +1,7 @@
 """Who is calling: an access token from the Authorization header or the access_token parameter.
 
-The user is resolved once per request and kept on ``flask.g``. An unknown token fails at once, before
-any route logic runs, as Canvas's authentication filter does.
+The user is resolved once per request and kept on ``flask.g``. An unknown token fails at once,
+before any route logic runs, as Canvas's authentication filter does.
 """
 
 from __future__ import annotations
