@@ -1,0 +1,63 @@
+"""The ``mockcanvas`` command as users run it: a real process, a real port."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import requests
+
+TOKEN = "1~known-admin-token-for-the-cli-test"
+
+
+def test_serve_on_a_free_port_with_a_known_admin_token():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockcanvas", "serve", "--port", "0", "--admin-token", TOKEN],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        banner = process.stdout.readline().strip()
+        assert banner.startswith("mockcanvas ") and " serving http://127.0.0.1:" in banner
+        url = banner.split(" serving ")[1]
+        assert not url.endswith(":0") and not url.endswith(":8080")
+        assert process.stdout.readline().strip() == f"admin token: {TOKEN}"
+        response = requests.get(
+            f"{url}/api/v1/audit/grade_change/courses/1",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        assert len(response.json()["events"]) == 10
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
+        process.stderr.close()
+
+
+def test_world_lists_landmarks_and_tokens():
+    result = subprocess.run(
+        [sys.executable, "-m", "mockcanvas", "world", "--seed", "3", "--admin-token", TOKEN],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    world = json.loads(result.stdout)
+    admin_id = world["landmarks"]["admin"]
+    [admin] = [u for u in world["users"] if u["id"] == admin_id]
+    assert admin["token"] == TOKEN
+    assert "AccountAdmin" in admin["roles"]
+    assert world["grade_changes"] > 300
+    again = subprocess.run(
+        [sys.executable, "-m", "mockcanvas", "world", "--seed", "3", "--admin-token", TOKEN],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert again.stdout == result.stdout
