@@ -41,6 +41,7 @@ def create_app(
 
     app = Flask("mockcanvas")
     app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False  # Rails does not redirect "//" paths; they are 404
     app.extensions[EXTENSION_KEY] = Instance(
         store=store,
         clock=clock,

@@ -20,10 +20,21 @@ _HEX_SIS = re.compile(r"\Ahex:(sis_\w+):((?:[0-9A-Fa-f]{2})+)\Z")
 _SIS = re.compile(r"\A(sis_\w+):(.+)\Z", re.DOTALL)
 
 
+# Bigger than any id or page size; Ruby reads longer numbers as bignums, which match nothing.
+_HUGE = 10**19
+
+
+def _integer(digits: str) -> int:
+    """``int()`` that never trips Python's digit limit: very long numbers become a huge value."""
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-").lstrip("0") or "0"
+    return sign * (int(digits) if len(digits) <= 19 else _HUGE)
+
+
 def ruby_to_i(text: str) -> int:
     """Ruby's String#to_i: the leading integer, 0 when there is none."""
     match = _LEADING_INT.match(text)
-    return int(match.group(1).replace("_", "")) if match else 0
+    return _integer(match.group(1).replace("_", "")) if match else 0
 
 
 def find_id(raw: str) -> int | None:
@@ -36,10 +47,10 @@ def find_id(raw: str) -> int | None:
 
 def _plain_api_id(raw: str) -> int | None:
     if _DIGITS.match(raw):
-        return local_id(int(raw))
+        return local_id(_integer(raw))
     shard = _SHARD_ID.match(raw)
-    if shard and int(shard.group(1)) == SHARD_ID:
-        return int(shard.group(2))
+    if shard and _integer(shard.group(1)) == SHARD_ID:
+        return _integer(shard.group(2))
     return None
 
 

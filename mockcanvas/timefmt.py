@@ -92,9 +92,15 @@ def parse(text: str | None, tz: ZoneInfo) -> datetime | None:
         naive = datetime(day.year, day.month, day.day, hour, minute, min(second, 59), micro)
     except ValueError:
         return None
-    offset = match["z"]
+    try:
+        return _aware(naive, match["z"], tz)
+    except (ValueError, OverflowError):  # e.g. year 1 with an offset falls before year 1 in UTC
+        return None
+
+
+def _aware(naive: datetime, offset: str | None, tz: ZoneInfo) -> datetime | None:
     if offset is None:
-        return naive.replace(tzinfo=tz).astimezone(UTC).replace(fold=0)
+        return naive.replace(tzinfo=tz).astimezone(UTC)
     if offset.upper() in ("Z", "UTC", "GMT"):
         return naive.replace(tzinfo=UTC)
     sign = -1 if offset[0] == "-" else 1
