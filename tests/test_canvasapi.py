@@ -13,7 +13,7 @@ import requests
 from canvasapi import Canvas
 from werkzeug.serving import make_server
 
-from mockcanvas import create_app
+from mockcanvas import create_app, schemas
 from tests.support import newest_first
 
 
@@ -96,6 +96,7 @@ def test_links_are_built_from_the_host_the_client_used(server):
             timeout=10,
         )
         assert response.status_code == 200
+        schemas.validate("grade_change_compound", response.json())
         assert response.links["next"]["url"].startswith(f"{host}/api/v1/audit/grade_change/")
         assert (
             response.json()["links"]["events.course"] == f"{host}/api/v1/courses/{{events.course}}"
