@@ -7,11 +7,41 @@ code paths they check.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from werkzeug.serving import make_server
 
 from mockcanvas import schemas
 from mockcanvas.store import Store
 
 BASE = "http://canvas.test"
+NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
+UNAUTHORIZED = {
+    "status": "unauthorized",
+    "errors": [{"message": "user not authorized to perform that action"}],
+}
+UNAUTHENTICATED = {
+    "status": "unauthenticated",
+    "errors": [{"message": "user authorization required"}],
+}
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """A real threaded HTTP server for ``app`` on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 _SCHEMA_BY_PATH = [
     (re.compile(r"^/api/v1/audit/grade_change(/|$)"), "grade_change_compound"),
     (re.compile(r"^/api/v1/courses/[^/]+/assignments/[^/]+/submissions/[^/]+$"), "submission"),

@@ -14,17 +14,15 @@ from mockcanvas import create_app
 from mockcanvas.grading import percent_string
 from mockcanvas.pagination import encode_bookmark
 from mockcanvas.timefmt import iso, ruby_to_s, zone
-from tests.support import BASE, CheckedClient, newest_first, parse_links
-
-NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
-UNAUTHORIZED = {
-    "status": "unauthorized",
-    "errors": [{"message": "user not authorized to perform that action"}],
-}
-UNAUTHENTICATED = {
-    "status": "unauthenticated",
-    "errors": [{"message": "user authorization required"}],
-}
+from tests.support import (
+    BASE,
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    UNAUTHORIZED,
+    CheckedClient,
+    newest_first,
+    parse_links,
+)
 
 
 def course_rows(store, course):

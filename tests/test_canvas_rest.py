@@ -7,13 +7,11 @@ caller against its schema, so the schemas describe what the mock really sends.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 from mockcanvas import create_app, schemas
 from mockcanvas.presenters.assignment import assignment_json
@@ -22,17 +20,9 @@ from mockcanvas.presenters.page_view import page_view_json
 from mockcanvas.presenters.submission import submission_json
 from mockcanvas.presenters.user import user_json
 from tests import world_small
+from tests.support import NOT_FOUND, UNAUTHENTICATED, UNAUTHORIZED, serve
 
 BASE = "http://canvas.test"
-NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
-UNAUTHORIZED = {
-    "status": "unauthorized",
-    "errors": [{"message": "user not authorized to perform that action"}],
-}
-UNAUTHENTICATED = {
-    "status": "unauthenticated",
-    "errors": [{"message": "user authorization required"}],
-}
 VIEWERS = (
     "admin",
     "no_grade_log_admin",
@@ -712,19 +702,10 @@ def test_schemas_reject_what_presenters_never_send(world):
 @pytest.fixture
 def served_world() -> Iterator[tuple[str, object]]:
     store = world_small.build()
-    server = make_server("127.0.0.1", 0, create_app(store), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", store
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(create_app(store)) as url:
+        yield url, store
 
 
-# canvasapi 3.6 words its plain-http warning differently from the filter in pyproject.toml.
-@pytest.mark.filterwarnings("ignore:Canvas may respond unexpectedly:UserWarning")
 def test_canvasapi_reads_courses_assignments_and_users(served_world):
     canvasapi = pytest.importorskip("canvasapi")
     base_url, store = served_world

@@ -6,30 +6,19 @@ last), so the medium world is used: its largest course needs more than ten pages
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import requests
 from canvasapi import Canvas
-from werkzeug.serving import make_server
 
 from mockcanvas import create_app, schemas
-from tests.support import newest_first
+from tests.support import newest_first, serve
 
 
 @pytest.fixture(scope="module")
 def server():
     app = create_app(seed=1, size="medium")
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    store = app.extensions["mockcanvas"].store
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", store
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serve(app) as url:
+        yield url, app.extensions["mockcanvas"].store
 
 
 @pytest.fixture(scope="module")
