@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 from flask import Flask
 
 from .clock import Clock
-from .http import audit, courses, errors, users
+from .http import audit, control, courses, errors, submissions, users
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
 
@@ -46,9 +47,12 @@ def create_app(
         store=store,
         clock=clock,
         settings=Settings(unauthorized_status=unauthorized_status, seed=seed, size=size),
+        rng=random.Random(f"mockcanvas-runtime-{seed}"),
     )
     errors.register(app)
     app.register_blueprint(audit.blueprint)
     app.register_blueprint(courses.blueprint)
     app.register_blueprint(users.blueprint)
+    app.register_blueprint(submissions.blueprint)
+    app.register_blueprint(control.blueprint)
     return app

@@ -6,6 +6,7 @@ Clients compare these strings verbatim (``"85%"``, ``"B+"``, ``"complete"``), so
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 # Canvas's default grading scheme: (name, lower bound in percent), best first.
@@ -101,3 +102,66 @@ def grade_for_score(
             return scheme_grade(scheme, exact)
         return scheme_grade(scheme, float(score))
     raise ValueError(f"unknown grading type {grading_type!r}")
+
+
+class InvalidGrade(ValueError):
+    """A posted grade that means nothing for the assignment's grading type."""
+
+
+_NUMBER = re.compile(r"\A\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*\Z")
+_PERCENT = re.compile(r"\A\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*\Z")
+_PASS = frozenset({"complete", "pass"})
+_FAIL = frozenset({"incomplete", "fail"})
+
+
+def _scheme_score(
+    scheme: tuple[tuple[str, float], ...], name: str, possible: float
+) -> float | None:
+    """A scheme grade as a score: the top of its range (100% for the best grade).
+
+    Canvas's GradingStandard#grade_to_score works from the range's top; the exact value for
+    grades below the best one (the next cutoff minus one point) is inferred, not verified.
+    """
+    names = [entry for entry, _ in scheme]
+    try:
+        index = [n.lower() for n in names].index(name.strip().lower())
+    except ValueError:
+        return None
+    percent = 100.0 if index == 0 else scheme[index - 1][1] - 1.0
+    return round(percent / 100.0 * possible, 2)
+
+
+def parse_posted_grade(
+    grading_type: str, posted: str, points_possible: float | None
+) -> tuple[float | None, str | None]:
+    """``submission[posted_grade]`` -> (score, grade), as Assignment#grade_to_score reads it.
+
+    Numbers are points, ``"85%"`` is a percentage of points possible, letter and GPA grades use
+    Canvas's default schemes, pass/fail takes complete/incomplete (or pass/fail). A blank grade
+    clears the grade. Anything else raises InvalidGrade.
+    """
+    possible = float(points_possible or 0.0)
+    text = posted.strip()
+    if text == "":
+        return None, None
+    score: float | None = None
+    if grading_type == "pass_fail":
+        if text.lower() in _PASS:
+            score = possible
+        elif text.lower() in _FAIL:
+            score = 0.0
+    elif grading_type in ("letter_grade", "gpa_scale"):
+        scheme = LETTER_SCHEME if grading_type == "letter_grade" else GPA_SCHEME
+        score = _scheme_score(scheme, text, possible)
+    if score is None:
+        percent = _PERCENT.match(text)
+        number = _NUMBER.match(text)
+        if percent:
+            score = round(float(percent.group(1)) / 100.0 * possible, 2)
+        elif number and grading_type == "percent":
+            score = round(float(number.group(1)) / 100.0 * possible, 2)
+        elif number:
+            score = float(number.group(1))
+    if score is None or grading_type == "not_graded":
+        raise InvalidGrade(f"{posted!r} is not a grade for a {grading_type} assignment")
+    return score, grade_for_score(grading_type, score, possible)

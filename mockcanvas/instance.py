@@ -5,11 +5,14 @@ Nothing is global: each ``create_app`` builds its own instance, so several can s
 
 from __future__ import annotations
 
+import random
+import threading
 from dataclasses import dataclass, field
 
 from flask import current_app
 
 from .clock import Clock
+from .events import EventBus
 from .store import Store
 
 EXTENSION_KEY = "mockcanvas"
@@ -29,9 +32,17 @@ class Settings:
 
 @dataclass
 class Instance:
+    """A store, its clock, its event bus and the generator of runtime ids."""
+
     store: Store
     clock: Clock
     settings: Settings
+    bus: EventBus = field(default_factory=EventBus)
+    # Request ids, event ids and audit UUIDs made after seeding come from here, so the same
+    # requests replay to the same bytes.
+    rng: random.Random = field(default_factory=lambda: random.Random("mockcanvas-runtime"))
+    # One writer at a time: a grade change, its audit row and its events are one unit.
+    write_lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 def current_instance() -> Instance:
