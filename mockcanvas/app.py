@@ -9,6 +9,7 @@ from flask import Flask
 
 from .clock import Clock
 from .http import audit, control, courses, errors, submissions, users
+from .http import subscriptions as subscription_routes
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
 
@@ -55,4 +56,5 @@ def create_app(
     app.register_blueprint(users.blueprint)
     app.register_blueprint(submissions.blueprint)
     app.register_blueprint(control.blueprint)
+    app.register_blueprint(subscription_routes.blueprint)
     return app

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 
 from . import __version__
 from .app import create_app
 from .clock import DEFAULT_NOW, Clock
+from .errors import BadRequest
 from .instance import current_instance
+from .sinks import options as sink_options
 
 DEFAULT_PORT = 8080
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -62,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         "api_auth_error_updates flag)",
     )
     _world_options(serve)
+    sink_options.add_arguments(serve)
 
     world = commands.add_parser("world", help="print the seeded world's people, tokens and ids")
     _world_options(world)
@@ -105,21 +110,38 @@ def serve(args: argparse.Namespace) -> int:
         )
     server = make_server(args.host, args.port, app, threaded=True)
     with app.app_context():
-        store = current_instance().store
+        inst = current_instance()
+        store = inst.store
         token = store.token_for(store.landmarks["admin"])
     host = f"[{args.host}]" if ":" in args.host else args.host
+    try:
+        subscribed = sink_options.subscribe_all(inst, args, f"{host}:{server.server_port}")
+    except BadRequest as error:
+        server.server_close()
+        print(f"mockcanvas serve: error: {error.message}", file=sys.stderr)
+        return 2
     print(f"mockcanvas {__version__} serving http://{host}:{server.server_port}", flush=True)
     print(f"admin token: {token}", flush=True)
     print(
         f"seed {args.seed}, size {args.size}, {len(store.grade_changes)} grade changes", flush=True
     )
+    for subscription in subscribed:
+        print(sink_options.describe(subscription), flush=True)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM shuts down like Ctrl-C
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        # Pending deliveries flush within a bounded time; the rest is written out.
+        sink_options.close_and_report(inst, directory=args.undelivered_dir)
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def world(args: argparse.Namespace) -> int:

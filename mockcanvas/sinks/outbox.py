@@ -1,0 +1,439 @@
+"""The delivery worker every sink is built on: a bounded queue, one thread, retries and a log.
+
+An outbox never blocks the thread that publishes: ``submit`` renders the event and enqueues it (or
+records why it could not), and one daemon thread per subscription delivers in emission order.
+Every attempt and every fate is written to the delivery log, so no event disappears silently:
+
+- ``delivered``: the transport accepted it;
+- ``retrying``: an attempt failed with a retryable error (connection error, timeout, 5xx, 408, 429);
+  the next attempt follows after an exponential backoff;
+- ``dead``: the event failed for good (attempts exhausted, a non-retryable answer, or the
+  subscription is deactivated); it is kept with its payload and can be redelivered;
+- ``skipped``: the subscription's format has no form for this event (Caliper covers
+  ``grade_change`` only);
+- ``dropped_overflow``: the queue was full; kept with its payload and can be redelivered;
+- ``undelivered_at_shutdown``: still pending when ``close`` ran out of time.
+
+After ``failure_budget`` events in a row have gone ``dead`` the subscription is deactivated, the
+mock's version of Canvas's "repeated failures within 24 hours deactivate the subscription": later
+events are dead-lettered without an attempt until ``reactivate()``; ``redeliver()`` requeues the
+dead and overflowed ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from ..events import LiveEvent
+
+log = logging.getLogger("mockcanvas.sinks")
+
+Render = Callable[[LiveEvent], "dict | None"]
+
+# An event's fate, as counted by ``counts()``: one of these at any time.
+STATUSES = (
+    "queued",
+    "sending",
+    "delivered",
+    "dead",
+    "skipped",
+    "dropped_overflow",
+    "undelivered_at_shutdown",
+)
+# What ``redeliver()`` requeues.
+REDELIVERABLE = frozenset({"dead", "dropped_overflow"})
+# Fates that keep the payload in the log and in ``unfinished()``.
+HELD = frozenset({"dead", "dropped_overflow", "undelivered_at_shutdown"})
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How an outbox queues and retries; the defaults are what ``mockcanvas serve`` uses."""
+
+    queue_size: int = 10_000  # events waiting at most; beyond it: dropped_overflow
+    timeout: float = 5.0  # seconds per attempt (connect and each read)
+    backoff_base: float = 0.5  # seconds before the 2nd attempt; doubles each retry ...
+    backoff_max: float = 30.0  # ... up to this
+    max_attempts: int = 5  # attempts per event before it is dead
+    failure_budget: int = 10  # dead events in a row that deactivate the subscription
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return min(self.backoff_base * 2 ** (attempt - 1), self.backoff_max)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class DeliveryError(Exception):
+    """A failed attempt: the text logged, the status if one came back, and whether to retry."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = True,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class SinkStateError(RuntimeError):
+    """An operation the subscription's state does not allow (e.g. redeliver while deactivated)."""
+
+
+def stamp(moment: datetime) -> str:
+    """UTC with milliseconds, as Live Events' ``event_time``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class _Ticket:
+    """One event's passage through the outbox."""
+
+    __slots__ = ("attempts", "event", "message", "number", "round_attempts", "status")
+
+    def __init__(self, number: int, event: LiveEvent, message: dict | None) -> None:
+        self.number = number
+        self.event = event
+        self.message = message
+        self.status = "new"
+        self.attempts = 0  # over the event's whole life, redeliveries included
+        self.round_attempts = 0  # since it was last queued
+
+
+class Outbox:
+    """Base of every sink: subclasses implement ``send`` (and ``release`` if they hold resources).
+
+    ``send(message, event, attempt)`` delivers one rendered message; it returns the status code
+    the other side answered (or None where there is none) and raises ``DeliveryError`` (or any
+    exception, taken as retryable) when the attempt failed.
+    """
+
+    kind = "outbox"
+
+    def __init__(
+        self,
+        *,
+        policy: DeliveryPolicy | None = None,
+        now: Callable[[], datetime] | None = None,
+        render: Render | None = None,
+        name: str = "outbox",
+    ) -> None:
+        self.policy = policy or DeliveryPolicy()
+        self.name = name
+        self._now = now or (lambda: datetime.now(UTC))
+        self._render = render or (lambda event: event.payload)
+        self._cond = threading.Condition(threading.RLock())
+        self._queue: deque[_Ticket] = deque()
+        self._current: _Ticket | None = None
+        self._held: dict[int, _Ticket] = {}  # dead, overflowed, undelivered: by ticket number
+        self._log: list[dict] = []
+        self._counts: Counter[str] = Counter()
+        self._attempts = 0
+        self._tickets = 0
+        self._state = "active"
+        self._failures = 0  # dead events in a row
+        self._deactivated_at: str | None = None
+        self._stopped = False
+        self._thread = threading.Thread(
+            target=self._run, name=f"mockcanvas-sink-{name}", daemon=True
+        )
+        self._thread.start()
+
+    # -- what subclasses provide ----------------------------------------------------------------
+
+    def send(self, message: dict, event: LiveEvent, attempt: int) -> int | None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Free files, clients and sockets; called once, on the worker thread, as it ends."""
+
+    # -- the Sink protocol ----------------------------------------------------------------------
+
+    def submit(self, event: LiveEvent) -> None:
+        """Queue an event for delivery; never blocks on delivery and never raises."""
+        error = None
+        try:
+            message = self._render(event)
+        except Exception as exc:  # a formatting bug must not fail the grading request
+            log.exception("sink %s could not render event %s", self.name, event.id)
+            message, error = None, f"render failed: {type(exc).__name__}: {exc}"
+        with self._cond:
+            self._tickets += 1
+            ticket = _Ticket(self._tickets, event, message)
+            if self._state == "closed":
+                self._settle(ticket, "undelivered_at_shutdown", error="subscription closed")
+            elif error is not None:
+                self._settle(ticket, "dead", error=error)
+            elif message is None:
+                self._settle(ticket, "skipped", error="no form for this event in this format")
+            elif self._state == "deactivated":
+                self._settle(ticket, "dead", error="subscription deactivated")
+            else:
+                self._enqueue(ticket)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Flush for at most ``timeout`` seconds, then record what is left as undelivered."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._cond:
+            self._cond.wait_for(self._idle, timeout=max(0.0, deadline - time.monotonic()))
+            if self._state == "closed":
+                return
+            self._stopped = True
+            self._state = "closed"
+            left = list(self._queue)
+            self._queue.clear()
+            if self._current is not None and self._current.status == "sending":
+                left.insert(0, self._current)
+            for ticket in left:
+                self._settle(ticket, "undelivered_at_shutdown", error="still pending at shutdown")
+            self._cond.notify_all()
+        if left:
+            log.warning(
+                "sink %s closed with %d events undelivered (kept in its delivery log)",
+                self.name,
+                len(left),
+            )
+        self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    # -- control --------------------------------------------------------------------------------
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """True once every queued event has been delivered or dead-lettered (or after close)."""
+        with self._cond:
+            return self._cond.wait_for(self._idle, timeout=timeout)
+
+    def reactivate(self) -> None:
+        """Deliver again after a deactivation; dead events stay dead until ``redeliver()``."""
+        with self._cond:
+            if self._state == "closed":
+                raise SinkStateError("the subscription is closed")
+            self._state = "active"
+            self._failures = 0
+            self._deactivated_at = None
+
+    def redeliver(self) -> int:
+        """Requeue the dead and overflowed events, oldest first; returns how many were queued."""
+        with self._cond:
+            if self._state != "active":
+                raise SinkStateError(f"the subscription is {self._state}; reactivate it first")
+            queued = 0
+            for number in sorted(self._held):
+                ticket = self._held[number]
+                if ticket.status in REDELIVERABLE:
+                    ticket.round_attempts = 0
+                    queued += self._enqueue(ticket)
+            return queued
+
+    # -- inspection -----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """``active``, ``deactivated`` (after the failure budget) or ``closed``."""
+        return self._state
+
+    @property
+    def consecutive_failures(self) -> int:
+        return self._failures
+
+    @property
+    def deactivated_at(self) -> str | None:
+        return self._deactivated_at
+
+    def counts(self) -> dict[str, int]:
+        """Events by current fate (they add up to ``submitted``), plus attempts made."""
+        with self._cond:
+            counts = {status: self._counts[status] for status in STATUSES}
+            counts["submitted"] = self._tickets
+            counts["attempts"] = self._attempts
+            return counts
+
+    def log(self, after: int = 0, limit: int | None = None) -> list[dict]:
+        """Delivery log entries with ``n > after``, oldest first."""
+        with self._cond:
+            start = max(0, after)
+            end = len(self._log) if limit is None else start + max(0, limit)
+            return [dict(entry) for entry in self._log[start:end]]
+
+    def log_size(self) -> int:
+        with self._cond:
+            return len(self._log)
+
+    def unfinished(self) -> list[dict]:
+        """Events not delivered (dead, overflowed, undelivered), oldest first, with payloads."""
+        with self._cond:
+            return [
+                {
+                    "seq": t.event.seq,
+                    "event_id": t.event.id,
+                    "event_name": t.event.name,
+                    "status": t.status,
+                    "attempts": t.attempts,
+                    "event": t.event.payload,
+                }
+                for _, t in sorted(self._held.items())
+            ]
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _idle(self) -> bool:
+        return not self._queue and (self._current is None or self._current.status != "sending")
+
+    def _move(self, ticket: _Ticket, status: str) -> None:
+        if ticket.status in self._counts:
+            self._counts[ticket.status] -= 1
+        ticket.status = status
+        self._counts[status] += 1
+        if status in HELD:
+            self._held[ticket.number] = ticket
+        else:
+            self._held.pop(ticket.number, None)
+
+    def _enqueue(self, ticket: _Ticket) -> int:
+        if len(self._queue) >= self.policy.queue_size:
+            self._settle(ticket, "dropped_overflow", error="queue full")
+            overflowed = self._counts["dropped_overflow"]
+            if overflowed == 1 or overflowed % 1000 == 0:
+                log.warning(
+                    "sink %s: queue full (%d); events recorded as dropped_overflow (%d so far)",
+                    self.name,
+                    self.policy.queue_size,
+                    overflowed,
+                )
+            return 0
+        self._move(ticket, "queued")
+        self._queue.append(ticket)
+        self._cond.notify_all()
+        return 1
+
+    def _settle(
+        self,
+        ticket: _Ticket,
+        outcome: str,
+        *,
+        attempt: int = 0,
+        status: int | None = None,
+        error: str | None = None,
+        latency_ms: float | None = None,
+    ) -> None:
+        """Write a log entry and, unless it is ``retrying``, give the ticket that fate."""
+        entry = {
+            "n": len(self._log) + 1,
+            "seq": ticket.event.seq,
+            "event_id": ticket.event.id,
+            "event_name": ticket.event.name,
+            "attempt": attempt,
+            "time": stamp(self._now()),
+            "wall_time": stamp(datetime.now(UTC)),
+            "outcome": outcome,
+            "status": status,
+            "error": error,
+            "latency_ms": latency_ms,
+        }
+        if outcome in HELD:
+            entry["event"] = ticket.event.payload
+        self._log.append(entry)
+        if outcome != "retrying":
+            self._move(ticket, outcome)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._queue or self._stopped)
+                    if self._stopped:
+                        return
+                    ticket = self._queue.popleft()
+                    self._move(ticket, "sending")
+                    self._current = ticket
+                try:
+                    self._deliver(ticket)
+                finally:
+                    with self._cond:
+                        self._current = None
+                        self._cond.notify_all()
+        finally:
+            try:
+                self.release()
+            except Exception:
+                log.exception("sink %s: releasing its resources failed", self.name)
+
+    def _deliver(self, ticket: _Ticket) -> None:
+        policy = self.policy
+        while True:
+            with self._cond:
+                if ticket.status != "sending":  # closed under us: already settled
+                    return
+                if self._state == "deactivated":
+                    self._settle(ticket, "dead", error="subscription deactivated")
+                    return
+                ticket.attempts += 1
+                ticket.round_attempts += 1
+                attempt = ticket.attempts
+                self._attempts += 1
+            status, error, retryable, retry_after = None, None, True, None
+            started = time.perf_counter()
+            try:
+                status = self.send(ticket.message, ticket.event, attempt)
+            except DeliveryError as exc:
+                status, error = exc.status, exc.message
+                retryable, retry_after = exc.retryable, exc.retry_after
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            latency = round((time.perf_counter() - started) * 1000, 1)
+            with self._cond:
+                settled = ticket.status != "sending"  # close() gave up on it meanwhile
+                if error is None:
+                    self._settle(
+                        ticket, "delivered", attempt=attempt, status=status, latency_ms=latency
+                    )
+                    if not settled:
+                        self._failures = 0
+                    return
+                final = (
+                    settled
+                    or not retryable
+                    or ticket.round_attempts >= policy.max_attempts
+                    or self._stopped
+                )
+                outcome = "dead" if final else "retrying"
+                if settled:
+                    outcome = "undelivered_at_shutdown"
+                self._settle(
+                    ticket, outcome, attempt=attempt, status=status, error=error, latency_ms=latency
+                )
+                if final:
+                    if outcome == "dead":
+                        self._count_failure()
+                    return
+                delay = policy.backoff(ticket.round_attempts)
+                if retry_after is not None:
+                    delay = max(delay, min(retry_after, policy.backoff_max))
+                self._cond.wait_for(lambda: self._stopped, timeout=delay)
+
+    def _count_failure(self) -> None:
+        self._failures += 1
+        if self._state != "active" or self._failures < self.policy.failure_budget:
+            return
+        self._state = "deactivated"
+        self._deactivated_at = stamp(self._now())
+        log.warning(
+            "sink %s deactivated after %d failed events in a row; later events are dead-lettered",
+            self.name,
+            self._failures,
+        )
+        while self._queue:
+            self._settle(self._queue.popleft(), "dead", error="subscription deactivated")
+        self._cond.notify_all()

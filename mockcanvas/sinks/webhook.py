@@ -1,0 +1,120 @@
+"""HTTPS (or HTTP) webhooks: one POST per event, plain JSON or a signed JWT.
+
+Unsigned, the body is the event JSON (``Content-Type: application/json``). Signed, the body is an
+RS256 JWT (``Content-Type: application/jwt``) whose header carries the ``kid`` and whose claims are
+the event payload's top-level members (``metadata`` and ``body``, or the Caliper envelope's) plus
+``jti`` (the event id) and ``iat`` (wall-clock seconds: the mock's clock may be frozen in the
+future, which JWT libraries reject). Canvas's exact claim names are UNVERIFIED.
+
+Every attempt carries ``X-Mockcanvas-Event-Id`` (the same on retries and redeliveries: deduplicate
+on it) and ``X-Mockcanvas-Delivery-Attempt``. Redirects are not followed: the mock only ever talks
+to the URL the user configured. 2xx is delivered; connection errors, timeouts, 5xx, 408 and 429 are
+retried (honouring ``Retry-After`` seconds up to the backoff cap); any other status is final.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import time
+from urllib.parse import urlsplit
+
+from .. import __version__
+from ..events import LiveEvent
+from ..jsonenc import dumps
+from .outbox import DeliveryError, Outbox
+from .signing import KeyRing
+
+RETRYABLE_STATUSES = frozenset({408, 429})
+EVENT_ID_HEADER = "X-Mockcanvas-Event-Id"
+ATTEMPT_HEADER = "X-Mockcanvas-Delivery-Attempt"
+_MAX_RESPONSE_BYTES = 64 * 1024
+
+
+def check_url(url: str) -> str:
+    """The URL if a webhook may be sent to it, else ValueError saying why."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("url must be an http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("url must name a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("url must not hold credentials")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError("url has an invalid port") from None
+    return url
+
+
+def claims(message: dict, event: LiveEvent) -> dict:
+    """What a signed delivery's JWT holds: the message, plus ``jti`` and ``iat``."""
+    return {**message, "jti": event.id, "iat": int(time.time())}
+
+
+def _retry_after(response: http.client.HTTPResponse) -> float | None:
+    value = response.getheader("Retry-After")
+    if value and value.strip().isdigit():
+        return float(value.strip())
+    return None
+
+
+class WebhookSink(Outbox):
+    """POSTs each event to one URL; signs it with ``keys`` when given."""
+
+    kind = "webhook"
+
+    def __init__(self, url: str, *, keys: KeyRing | None = None, **outbox) -> None:
+        self.url = check_url(url)
+        self.keys = keys
+        parts = urlsplit(url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or ""
+        self._port = parts.port
+        self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        super().__init__(**outbox)
+
+    @property
+    def signed(self) -> bool:
+        return self.keys is not None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        timeout = self.policy.timeout
+        if self._https:
+            return http.client.HTTPSConnection(
+                self._host, self._port, timeout=timeout, context=ssl.create_default_context()
+            )
+        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+
+    def send(self, message: dict, event: LiveEvent, attempt: int) -> int | None:
+        if self.keys is not None:
+            body = self.keys.sign(claims(message, event)).encode("ascii")
+            content_type = "application/jwt"
+        else:
+            body = dumps(message).encode("utf-8")
+            content_type = "application/json"
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": f"mockcanvas/{__version__}",
+            EVENT_ID_HEADER: event.id,
+            ATTEMPT_HEADER: str(attempt),
+            "Connection": "close",
+        }
+        connection = self._connection()
+        try:
+            connection.request("POST", self._target, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read(_MAX_RESPONSE_BYTES)
+            status = response.status
+            if 200 <= status < 300:
+                return status
+            raise DeliveryError(
+                f"HTTP {status} {response.reason}".strip(),
+                status=status,
+                retryable=status >= 500 or status in RETRYABLE_STATUSES,
+                retry_after=_retry_after(response),
+            )
+        except TimeoutError:
+            raise DeliveryError(f"timed out after {self.policy.timeout:g} s") from None
+        finally:
+            connection.close()

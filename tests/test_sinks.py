@@ -1,0 +1,706 @@
+"""Live Events delivery against real receivers: a local HTTP server, moto's SQS, files, the CLI.
+
+Every scenario checks that no event is lost: each emitted event ends delivered or dead-lettered
+(or, where the scenario makes them, skipped, overflowed or undelivered at shutdown), and the
+counts add up to what the inbox holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
+
+import jwt
+import pytest
+import requests
+
+from mockcanvas import create_app, schemas
+from mockcanvas.events import LiveEvent
+from mockcanvas.sinks import DeliveryPolicy, Outbox, shutdown, subscribe
+
+FAST = {"backoff_base": 0.01, "backoff_max": 0.05, "timeout": 2}
+WAIT = 15  # seconds any wait may take before the test fails; never reached when things work
+_grades = count(3)
+
+
+# -- a real webhook receiver -----------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: bytes
+    answered: int | None  # the status sent back; None when the connection was dropped
+    held_until_released: bool | None = None
+
+
+class Receiver:
+    """A threaded HTTP server on 127.0.0.1 that records POSTs and answers from a script.
+
+    Script steps, one per request (then 200s): an int status; ``"close"`` (drop the connection
+    before reading the body); ``("hold", event, seconds)`` (wait for the event, then answer 200).
+    """
+
+    def __init__(self, *script, port: int = 0) -> None:
+        self.script = deque(script)
+        self.requests: list[Received] = []
+        self.changed = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                with receiver.changed:
+                    step = receiver.script.popleft() if receiver.script else 200
+                headers = dict(self.headers.items())
+                if step == "close":
+                    self.close_connection = True
+                    receiver._record(Received(self.path, headers, b"", None))
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                held = None
+                if isinstance(step, tuple):
+                    _, event, seconds = step
+                    held = event.wait(seconds)
+                    step = 200
+                receiver._record(Received(self.path, headers, body, step, held))
+                try:
+                    self.send_response(step)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:  # the sender timed out and went away
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/hooks/canvas"
+
+    def _record(self, received: Received) -> None:
+        with self.changed:
+            self.requests.append(received)
+            self.changed.notify_all()
+
+    def wait_for(self, n: int, timeout: float = WAIT) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.requests) >= n, timeout)
+
+    def delivered(self) -> list[Received]:
+        with self.changed:
+            return [r for r in self.requests if r.answered == 200]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def receivers():
+    made: list[Receiver] = []
+
+    def make(*script, port: int = 0) -> Receiver:
+        receiver = Receiver(*script, port=port)
+        made.append(receiver)
+        return receiver
+
+    yield make
+    for receiver in made:
+        receiver.stop()
+
+
+@pytest.fixture
+def inst(app):
+    instance = app.extensions["mockcanvas"]
+    yield instance
+    shutdown(instance.bus, timeout=2)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    """A port nothing listens on (until someone binds it again)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def grade(client, store) -> None:
+    """Grade the landmark student's points assignment as the teacher: two events each time."""
+    marks = store.landmarks
+    response = client.put(
+        f"/api/v1/courses/{marks['override_course']}/assignments/{marks['points_assignment']}"
+        f"/submissions/{marks['student']}",
+        data={"submission[posted_grade]": str(next(_grades) % 20)},
+        headers={"Authorization": f"Bearer {store.token_for(marks['teacher'])}"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def payloads(inst) -> list[dict]:
+    return [event.payload for event in inst.bus.inbox.select()]
+
+
+def assert_accounted(subscription, inst, **expected) -> None:
+    """Every emitted event has exactly one fate; ``expected`` pins some of the counts."""
+    counts = subscription.counts()
+    emitted = len(inst.bus.inbox)
+    assert counts["submitted"] == emitted
+    assert counts["queued"] == counts["sending"] == 0
+    fates = ("delivered", "dead", "skipped", "dropped_overflow", "undelivered_at_shutdown")
+    assert sum(counts[fate] for fate in fates) == emitted
+    for fate, number in expected.items():
+        assert counts[fate] == number, counts
+
+
+def create(client, **spec) -> dict:
+    response = client.post("/_mockcanvas/subscriptions", json=spec)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def wait_until(predicate, timeout: float = WAIT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+
+def test_webhook_posts_each_event_as_the_inbox_holds_it(inst, client, store, receivers):
+    receiver = receivers()
+    created = create(client, kind="webhook", url=receiver.url, **FAST)
+    assert created["state"] == "active" and created["format"] == "canvas"
+    grade(client, store)
+    assert client.post(f"/_mockcanvas/subscriptions/{created['id']}/wait").get_json()["idle"]
+
+    events = inst.bus.inbox.select()
+    assert [e.name for e in events] == ["grade_change", "course_grade_change"]
+    got = receiver.delivered()
+    assert [json.loads(r.body) for r in got] == [e.payload for e in events]
+    assert [r.headers["X-Mockcanvas-Event-Id"] for r in got] == [e.id for e in events]
+    assert {r.headers["Content-Type"] for r in got} == {"application/json"}
+    assert {r.path for r in got} == {"/hooks/canvas"}
+    subscription = _subscription(inst, created["id"])
+    assert_accounted(subscription, inst, delivered=2, dead=0)
+    [first, second] = subscription.log()
+    assert (first["seq"], first["outcome"], first["status"], first["attempt"]) == (
+        events[0].seq,
+        "delivered",
+        200,
+        1,
+    )
+    assert second["event_id"] == events[1].id
+    assert first["time"] == "2026-11-02T16:00:00.000Z"  # the instance's (frozen) clock
+    assert first["wall_time"].endswith("Z") and first["latency_ms"] >= 0
+
+
+def _subscription(inst, subscription_id: int):
+    from mockcanvas.sinks import registry_for
+
+    return registry_for(inst.bus).get(subscription_id)
+
+
+def test_signed_webhook_verifies_with_the_jwks_and_survives_rotation(
+    inst, client, store, receivers
+):
+    receiver = receivers()
+    created = create(client, kind="webhook", url=receiver.url, signed=True, **FAST)
+    subscription = _subscription(inst, created["id"])
+    grade(client, store)
+    assert subscription.wait_idle(WAIT)
+
+    def verify(received: Received, jwks: dict) -> tuple[str, dict]:
+        assert received.headers["Content-Type"] == "application/jwt"
+        token = received.body.decode("ascii")
+        kid = jwt.get_unverified_header(token)["kid"]
+        key = jwt.PyJWKSet.from_dict(jwks)[kid]
+        return kid, jwt.decode(token, key.key, algorithms=["RS256"])
+
+    jwks = client.get("/_mockcanvas/jwks").get_json()
+    assert all("d" not in key and "p" not in key for key in jwks["keys"])  # public halves only
+    first_kids = set()
+    for received, event in zip(receiver.delivered(), inst.bus.inbox.select(), strict=True):
+        kid, claims = verify(received, jwks)
+        first_kids.add(kid)
+        assert {"metadata": claims["metadata"], "body": claims["body"]} == event.payload
+        assert claims["jti"] == event.id == received.headers["X-Mockcanvas-Event-Id"]
+        assert set(claims) == {"metadata", "body", "jti", "iat"}
+    [old_kid] = first_kids
+
+    rotated = client.post("/_mockcanvas/jwks/rotate").get_json()
+    assert rotated["kids"]["previous"] == old_kid and rotated["kids"]["current"] != old_kid
+    jwks = client.get("/_mockcanvas/jwks").get_json()
+    listed = [key["kid"] for key in jwks["keys"]]
+    assert listed == [old_kid, rotated["kids"]["current"], rotated["kids"]["next"]]
+
+    grade(client, store)
+    assert subscription.wait_idle(WAIT)
+    later = receiver.delivered()[2:]
+    assert len(later) == 2
+    for received, event in zip(later, inst.bus.inbox.select()[2:], strict=True):
+        kid, claims = verify(received, jwks)
+        assert kid == rotated["kids"]["current"]
+        assert claims["body"] == event.payload["body"]
+    assert_accounted(subscription, inst, delivered=4, dead=0)
+
+
+def test_5xx_answers_are_retried_until_delivered(inst, client, store, receivers):
+    receiver = receivers(500, 503)
+    subscription = subscribe(inst, {"kind": "webhook", "url": receiver.url, **FAST})
+    grade(client, store)
+    assert subscription.wait_idle(WAIT)
+
+    first = inst.bus.inbox.select()[0]
+    tries = [r for r in receiver.requests if r.headers["X-Mockcanvas-Event-Id"] == first.id]
+    assert [r.answered for r in tries] == [500, 503, 200]
+    assert [r.headers["X-Mockcanvas-Delivery-Attempt"] for r in tries] == ["1", "2", "3"]
+    log = [e for e in subscription.log() if e["event_id"] == first.id]
+    assert [(e["attempt"], e["outcome"], e["status"]) for e in log] == [
+        (1, "retrying", 500),
+        (2, "retrying", 503),
+        (3, "delivered", 200),
+    ]
+    assert [json.loads(r.body) for r in receiver.delivered()] == payloads(inst)
+    assert_accounted(subscription, inst, delivered=2, dead=0)
+    assert subscription.counts()["attempts"] == 4
+
+
+def test_a_4xx_answer_is_final_and_the_event_is_dead_lettered(inst, client, store, receivers):
+    receiver = receivers(404)
+    subscription = subscribe(inst, {"kind": "webhook", "url": receiver.url, **FAST})
+    grade(client, store)
+    assert subscription.wait_idle(WAIT)
+    [dead] = subscription.unfinished()
+    first = inst.bus.inbox.select()[0]
+    assert (dead["event_id"], dead["status"], dead["event"]) == (first.id, "dead", first.payload)
+    assert subscription.log()[0]["outcome"] == "dead" and subscription.log()[0]["status"] == 404
+    assert_accounted(subscription, inst, delivered=1, dead=1)
+
+
+def test_receiver_down_deactivates_then_reactivate_and_redeliver(inst, client, store, receivers):
+    port = free_port()
+    created = create(
+        client,
+        kind="webhook",
+        url=f"http://127.0.0.1:{port}/hooks/canvas",
+        max_attempts=2,
+        failure_budget=2,
+        **FAST,
+    )
+    path = f"/_mockcanvas/subscriptions/{created['id']}"
+    grade(client, store)  # both events fail twice: the budget of 2 is spent
+    assert client.post(f"{path}/wait").get_json()["idle"]
+    shown = client.get(path).get_json()
+    assert shown["state"] == "deactivated" and shown["deactivated_at"]
+    assert [(e["attempt"], e["outcome"]) for e in shown["log"]] == [
+        (1, "retrying"),
+        (2, "dead"),
+        (1, "retrying"),
+        (2, "dead"),
+    ]
+    assert "ConnectionRefusedError" in shown["log"][0]["error"]
+
+    grade(client, store)  # deactivated: dead-lettered at once, without an attempt
+    assert client.post(f"{path}/wait").get_json()["idle"]
+    shown = client.get(path).get_json()
+    assert [(e["attempt"], e["outcome"], e["error"]) for e in shown["log"][4:]] == [
+        (0, "dead", "subscription deactivated"),
+        (0, "dead", "subscription deactivated"),
+    ]
+    dead = [e for e in shown["log"] if e["outcome"] == "dead"]
+    assert [e["event"] for e in dead] == payloads(inst)  # kept with their payloads
+    assert shown["counts"]["dead"] == 4 and shown["counts"]["attempts"] == 4
+    assert_accounted(_subscription(inst, created["id"]), inst, delivered=0, dead=4)
+
+    refused = client.post(f"{path}/redeliver")
+    assert refused.status_code == 400 and "reactivate" in refused.get_json()["message"]
+
+    receiver = receivers(port=port)  # the receiver comes up
+    assert client.post(f"{path}/reactivate").get_json()["state"] == "active"
+    answer = client.post(f"{path}/redeliver").get_json()
+    assert answer["requeued"] == 4
+    assert client.post(f"{path}/wait?timeout=10").get_json()["idle"]
+    assert [json.loads(r.body) for r in receiver.delivered()] == payloads(inst)
+    shown = client.get(path).get_json()
+    assert shown["counts"]["delivered"] == 4 and shown["counts"]["dead"] == 0
+    assert_accounted(_subscription(inst, created["id"]), inst, delivered=4, dead=0)
+
+
+def test_grading_never_waits_for_delivery(inst, client, store, receivers):
+    put_done = threading.Event()
+    receiver = receivers(("hold", put_done, WAIT))
+    policy = {**FAST, "timeout": WAIT + 5}  # the held attempt is not cut short
+    subscription = subscribe(inst, {"kind": "webhook", "url": receiver.url, **policy})
+    grade(client, store)
+    # The receiver holds the first delivery until the PUT has returned, so nothing can have been
+    # delivered yet; a grading call that waited for delivery would hold here instead.
+    assert subscription.counts()["delivered"] == 0
+    put_done.set()
+    assert subscription.wait_idle(WAIT)
+    assert receiver.requests[0].held_until_released is True
+    assert_accounted(subscription, inst, delivered=2, dead=0)
+
+
+def test_a_receiver_slower_than_the_timeout_is_retried(inst, client, store, receivers):
+    never = threading.Event()
+    receiver = receivers(("hold", never, 1.0))
+    subscription = subscribe(
+        inst, {"kind": "webhook", "url": receiver.url, **{**FAST, "timeout": 0.2}}
+    )
+    try:
+        grade(client, store)
+        assert subscription.wait_idle(WAIT)
+    finally:
+        never.set()
+    first = subscription.log()[0]
+    assert (first["attempt"], first["outcome"]) == (1, "retrying")
+    assert "timed out" in first["error"]
+    event = inst.bus.inbox.select()[0]
+    retried = [e for e in subscription.log() if e["event_id"] == event.id]
+    assert retried[-1]["outcome"] == "delivered" and retried[-1]["attempt"] == 2
+    assert_accounted(subscription, inst, delivered=2, dead=0)
+
+
+def test_a_connection_closed_mid_request_is_retried(inst, client, store, receivers):
+    receiver = receivers("close")
+    subscription = subscribe(inst, {"kind": "webhook", "url": receiver.url, **FAST})
+    grade(client, store)
+    assert subscription.wait_idle(WAIT)
+    first = subscription.log()[0]
+    assert first["outcome"] == "retrying" and first["status"] is None and first["error"]
+    assert [json.loads(r.body) for r in receiver.delivered()] == payloads(inst)
+    assert_accounted(subscription, inst, delivered=2, dead=0)
+
+
+# -- SQS --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqs_server(monkeypatch):
+    pytest.importorskip("boto3")
+    server_module = pytest.importorskip("moto.server")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    servers = []
+
+    def start(port: int = 0):
+        server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        with contextlib.suppress(Exception):  # already stopped by the test
+            server.stop()
+
+
+def _receive(sqs, queue_url: str, n: int) -> list[dict]:
+    got: list[dict] = []
+    deadline = time.monotonic() + WAIT
+    while len(got) < n and time.monotonic() < deadline:
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        for message in answer.get("Messages", []):
+            got.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return got
+
+
+def _by_seq(items: list[dict]) -> list[dict]:
+    return sorted(items, key=lambda p: (p["metadata"]["event_name"], json.dumps(p["body"])))
+
+
+def test_sqs_round_trip_and_recovery_after_the_endpoint_returns(inst, client, store, sqs_server):
+    import boto3
+
+    server = sqs_server()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName="canvas-live-events-mock")["QueueUrl"]
+    subscription = subscribe(
+        inst,
+        {
+            "kind": "sqs",
+            "queue_url": queue_url,
+            "endpoint_url": endpoint,
+            "region": "us-east-1",
+            "backoff_base": 0.05,
+            "backoff_max": 0.2,
+            "max_attempts": 200,
+            "timeout": 2,
+        },
+    )
+    grade(client, store)
+    assert subscription.wait_idle(WAIT)
+    assert _by_seq(_receive(sqs, queue_url, 2)) == _by_seq(payloads(inst))
+    assert_accounted(subscription, inst, delivered=2, dead=0)
+
+    server.stop()  # the endpoint disappears ...
+    grade(client, store)
+    assert wait_until(lambda: any(e["outcome"] == "retrying" for e in subscription.log()))
+    sqs_server(port)  # ... and comes back on the same port
+    assert subscription.wait_idle(WAIT)
+    assert _by_seq(_receive(sqs, queue_url, 2)) == _by_seq(payloads(inst)[2:])
+    assert_accounted(subscription, inst, delivered=4, dead=0)
+    retried = [e for e in subscription.log() if e["outcome"] == "retrying"]
+    assert retried and all(e["status"] is None and e["error"] for e in retried)
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def test_jsonl_lines_equal_the_inbox_payloads(inst, client, store, tmp_path):
+    path = tmp_path / "events.jsonl"
+    created = create(client, kind="jsonl", path=str(path))
+    assert created["path"] == str(path)
+    grade(client, store)
+    grade(client, store)
+    assert _subscription(inst, created["id"]).wait_idle(WAIT)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == payloads(inst)
+    assert all(": " not in line[:40] for line in lines)  # compact
+    assert_accounted(_subscription(inst, created["id"]), inst, delivered=4, dead=0)
+
+
+def test_caliper_format_carries_grade_change_only(inst, client, store, tmp_path):
+    caliper = pytest.importorskip("mockcanvas.presenters.caliper")
+    path = tmp_path / "caliper.jsonl"
+    subscription = subscribe(
+        inst, {"kind": "jsonl", "path": str(path), "format": "caliper"}, host="canvas.test"
+    )
+    grade(client, store)
+    assert subscription.wait_idle(WAIT)
+    expected = [
+        caliper.caliper_envelope(event, store, "canvas.test") for event in inst.bus.inbox.select()
+    ]
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert lines == [envelope for envelope in expected if envelope is not None]
+    assert_accounted(subscription, inst, delivered=1, skipped=1)
+
+
+# -- the outbox's own policies ------------------------------------------------------------------
+
+
+class Gate(Outbox):
+    """An outbox whose deliveries wait at a gate, to fill its queue on purpose."""
+
+    def __init__(self, **kw) -> None:
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+        self.sent: list[int] = []
+        super().__init__(**kw)
+
+    def send(self, message, event, attempt):
+        self.entered.set()
+        assert self.opened.wait(WAIT)
+        self.sent.append(event.seq)
+        return None
+
+
+def _event(seq: int) -> LiveEvent:
+    return LiveEvent(seq=seq, id=f"event-{seq}", name="grade_change", payload={"seq": seq})
+
+
+def test_overflow_is_recorded_counted_and_redeliverable():
+    gate = Gate(policy=DeliveryPolicy(queue_size=1, backoff_base=0.01))
+    try:
+        gate.submit(_event(1))
+        assert gate.entered.wait(WAIT)  # event 1 is in flight: the queue is empty again
+        gate.submit(_event(2))  # queued
+        gate.submit(_event(3))  # the queue (size 1) is full
+        assert gate.counts()["dropped_overflow"] == 1
+        [entry] = [e for e in gate.log() if e["outcome"] == "dropped_overflow"]
+        assert (entry["seq"], entry["event"]) == (3, {"seq": 3})
+        gate.opened.set()
+        assert gate.wait_idle(WAIT)
+        assert gate.sent == [1, 2]
+        assert gate.redeliver() == 1
+        assert gate.wait_idle(WAIT)
+        assert gate.sent == [1, 2, 3]
+        counts = gate.counts()
+        assert (counts["delivered"], counts["dropped_overflow"], counts["submitted"]) == (3, 0, 3)
+    finally:
+        gate.opened.set()
+        gate.close(1)
+
+
+def test_close_records_what_is_still_pending_as_undelivered():
+    gate = Gate(policy=DeliveryPolicy(backoff_base=0.01))
+    try:
+        for seq in (1, 2, 3):
+            gate.submit(_event(seq))
+        assert gate.entered.wait(WAIT)
+        gate.close(timeout=0.05)  # event 1 is stuck at the gate, 2 and 3 are queued
+        assert gate.state == "closed"
+        assert gate.counts()["undelivered_at_shutdown"] == 3
+        assert [u["seq"] for u in gate.unfinished()] == [1, 2, 3]
+        assert [u["event"] for u in gate.unfinished()] == [{"seq": 1}, {"seq": 2}, {"seq": 3}]
+        gate.submit(_event(4))  # after close: recorded, not lost
+        assert gate.unfinished()[-1]["seq"] == 4
+        assert gate.wait_idle(0) is True
+    finally:
+        gate.opened.set()
+
+
+# -- the control endpoints ----------------------------------------------------------------------
+
+
+def test_subscription_endpoints_create_list_show_page_and_delete(inst, client, store, tmp_path):
+    path = tmp_path / "events.jsonl"
+    created = create(client, kind="jsonl", path=str(path), name="audit copy")
+    listed = client.get("/_mockcanvas/subscriptions").get_json()["subscriptions"]
+    assert [(s["id"], s["name"], s["state"]) for s in listed] == [
+        (created["id"], "audit copy", "active")
+    ]
+    grade(client, store)
+    grade(client, store)
+    base = f"/_mockcanvas/subscriptions/{created['id']}"
+    assert client.post(f"{base}/wait?timeout=10").get_json()["idle"]
+
+    page = client.get(f"{base}?limit=3").get_json()
+    assert [e["n"] for e in page["log"]] == [1, 2, 3] and page["next_after"] == 3
+    assert page["counts"]["delivered"] == 4 and page["log_size"] == 4
+    rest = client.get(f"{base}?after=3&limit=3").get_json()
+    assert [e["n"] for e in rest["log"]] == [4] and rest["next_after"] is None
+    assert [e["seq"] for e in page["log"] + rest["log"]] == [e.seq for e in inst.bus.inbox.select()]
+
+    deleted = client.delete(base)
+    assert deleted.status_code == 200 and deleted.get_json()["state"] == "closed"
+    assert client.get(base).status_code == 404
+    assert client.get("/_mockcanvas/subscriptions").get_json() == {"subscriptions": []}
+    lines = path.read_text(encoding="utf-8").count("\n")
+    grade(client, store)
+    assert path.read_text(encoding="utf-8").count("\n") == lines  # no longer subscribed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"",
+        b"[]",
+        b'{"kind": "ftp", "url": "http://127.0.0.1:9/"}',
+        b'{"kind": "webhook"}',
+        b'{"kind": "webhook", "url": "ftp://127.0.0.1/"}',
+        b'{"kind": "webhook", "url": "http://user:pw@127.0.0.1/"}',
+        b'{"kind": "webhook", "url": 5}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "signed": "yes"}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "format": "xml"}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "colour": "red"}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "path": "x.jsonl"}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "max_attempts": 0}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "max_attempts": true}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "timeout": "5"}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "backoff_base": 2, "backoff_max": 1}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "name": ""}',
+        b'{"kind": "jsonl", "path": "/nonexistent-directory/x.jsonl"}',
+        b'{"kind": "jsonl", "path": "events.jsonl", "signed": true}',
+        b'{"kind": "sqs", "queue_url": "not a url"}',
+    ],
+)
+def test_bad_subscriptions_are_400_and_make_nothing(inst, client, body):
+    response = client.post("/_mockcanvas/subscriptions", data=body, content_type="application/json")
+    assert response.status_code == 400
+    answer = response.get_json()
+    schemas.validate("error", answer)
+    assert set(answer) == {"message"} and answer["message"]
+    assert client.get("/_mockcanvas/subscriptions").get_json() == {"subscriptions": []}
+    assert inst.bus.sinks() == {}
+
+
+def test_unknown_subscriptions_are_404_and_bad_paging_is_400(client, tmp_path):
+    for method, path in [
+        ("GET", "/_mockcanvas/subscriptions/99"),
+        ("GET", "/_mockcanvas/subscriptions/abc"),
+        ("DELETE", "/_mockcanvas/subscriptions/99"),
+        ("POST", "/_mockcanvas/subscriptions/99/reactivate"),
+        ("POST", "/_mockcanvas/subscriptions/99/redeliver"),
+        ("POST", "/_mockcanvas/subscriptions/99/wait"),
+    ]:
+        response = client.open(path, method=method)
+        assert response.status_code == 404
+        assert response.get_json() == {
+            "errors": [{"message": "The specified resource does not exist."}]
+        }
+    created = create(client, kind="jsonl", path=str(tmp_path / "x.jsonl"))
+    base = f"/_mockcanvas/subscriptions/{created['id']}"
+    assert client.get(f"{base}?limit=abc").status_code == 400
+    assert client.post(f"{base}/wait?timeout=soon").status_code == 400
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def test_serve_delivers_to_a_jsonl_file_and_flushes_on_sigterm(tmp_path):
+    path = tmp_path / "events.jsonl"
+    world = create_app(seed=1).extensions["mockcanvas"].store  # the CLI seeds the same world
+    marks = world.landmarks
+    log = (tmp_path / "stderr.txt").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockcanvas", "serve", "--port", "0", "--jsonl", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = process.stdout.readline().strip().split(" serving ")[1]
+        banner = [process.stdout.readline().strip() for _ in range(3)]
+        assert banner[2] == f"live events -> subscription 1: jsonl {path} (canvas)"
+        response = requests.put(
+            f"{url}/api/v1/courses/{marks['override_course']}/assignments/"
+            f"{marks['points_assignment']}/submissions/{marks['student']}",
+            data={"submission[posted_grade]": "11"},
+            headers={"Authorization": f"Bearer {world.token_for(marks['teacher'])}"},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        emitted = requests.get(f"{url}/_mockcanvas/live_events", timeout=10).json()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=WAIT) == 0
+        report = process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        log.close()
+    expected = [e["event"] for e in emitted["live_events"]]
+    assert [e["event_name"] for e in emitted["live_events"]] == [
+        "grade_change",
+        "course_grade_change",
+    ]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == expected
+    assert "2 of 2 events delivered" in report and "undelivered" not in report
