@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Flask
 
 from .clock import Clock
-from .http import audit, control, courses, errors, submissions, users
+from .http import audit, bulk_grading, control, courses, errors, graphql, submissions, users
 from .http import subscriptions as subscription_routes
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
@@ -55,6 +55,8 @@ def create_app(
     app.register_blueprint(courses.blueprint)
     app.register_blueprint(users.blueprint)
     app.register_blueprint(submissions.blueprint)
+    app.register_blueprint(bulk_grading.blueprint)
+    app.register_blueprint(graphql.blueprint)
     app.register_blueprint(control.blueprint)
     app.register_blueprint(subscription_routes.blueprint)
     return app

@@ -43,6 +43,8 @@ class Instance:
     rng: random.Random = field(default_factory=lambda: random.Random("mockcanvas-runtime"))
     # One writer at a time: a grade change, its audit row and its events are one unit.
     write_lock: threading.RLock = field(default_factory=threading.RLock)
+    # Progress objects of background jobs (bulk grading, posting) by id: services/progress.py.
+    progresses: dict = field(default_factory=dict)
 
 
 def current_instance() -> Instance:

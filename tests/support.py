@@ -118,3 +118,9 @@ def parse_links(header: str) -> dict[str, str]:
 
 def newest_first(rows):
     return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+
+
+def check_live_event(payload: dict) -> None:
+    """A Live Event must meet its event's schema (live_event_<event_name>.json), which includes
+    the envelope and the metadata form (request or job)."""
+    schemas.validate(f"live_event_{payload['metadata']['event_name']}", payload)

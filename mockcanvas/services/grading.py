@@ -16,6 +16,8 @@ An audit row and its events share the request id.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -78,6 +80,26 @@ def gradable_assignment(store: Store, course_id: int, assignment_id: int) -> Ass
 # -- the write path ----------------------------------------------------------------------------
 
 
+# Scores beyond this are refused: past it, course scores can overflow to infinity, which JSON
+# cannot carry (Canvas stores doubles and would fail to render them).
+MAX_SCORE = 1e15
+
+
+def parse_grade(assignment: Assignment, posted_grade: str) -> tuple[float | None, str | None]:
+    """A posted grade as (score, grade) for the assignment; BadRequest when it means nothing."""
+    try:
+        score, grade_text = parse_posted_grade(
+            assignment.grading_type, posted_grade, assignment.points_possible
+        )
+    except InvalidGrade as error:
+        raise BadRequest(str(error)) from None
+    if score is not None and not (math.isfinite(score) and abs(score) <= MAX_SCORE):
+        raise BadRequest(
+            f"{posted_grade!r} is not a grade for a {assignment.grading_type} assignment"
+        )
+    return score, grade_text
+
+
 def grade(
     inst: Instance,
     ctx: RequestContext,
@@ -94,12 +116,7 @@ def grade(
     if posted_grade is None and excuse is None:
         raise BadRequest("submission[posted_grade] or submission[excuse] is required")
     if posted_grade is not None:
-        try:
-            score, grade_text = parse_posted_grade(
-                assignment.grading_type, posted_grade, assignment.points_possible
-            )
-        except InvalidGrade as error:
-            raise BadRequest(str(error)) from None
+        score, grade_text = parse_grade(assignment, posted_grade)
     with inst.write_lock:
         submission = _submission(inst, assignment, student_id)
         before = replace(submission)
@@ -114,22 +131,37 @@ def grade(
         return _record(inst, ctx, assignment, before, submission, now)
 
 
-def post_grades(inst: Instance, ctx: RequestContext, assignment: Assignment) -> WriteResult:
-    """Post an assignment's grades: ``grade_change`` events without audit rows."""
+def post_grades(
+    inst: Instance,
+    ctx: RequestContext,
+    assignment: Assignment,
+    *,
+    student_ids: Collection[int] | None = None,
+) -> WriteResult:
+    """Post an assignment's grades: ``grade_change`` events without audit rows.
+
+    ``student_ids`` limits posting to those students (PostAssignmentGrades posts only the students
+    its caller sees, optionally by section or list). The assignment stays muted while any graded
+    submission is left unposted.
+    """
     store = inst.store
     if not permissions.can_manage_grades(store, ctx.user, store.courses[assignment.course_id]):
         raise Unauthorized()
     result = WriteResult()
     with inst.write_lock:
         now = inst.clock.now()
-        assignment.muted = False
         for submission in store.assignment_submissions(assignment.id):
             if submission.posted_at is not None or not submission.graded:
+                continue
+            if student_ids is not None and submission.user_id not in student_ids:
                 continue
             before = replace(submission)
             submission.posted_at = now
             outcome = _record(inst, ctx, assignment, before, submission, now)
             result.events.extend(outcome.events)
+        assignment.muted = any(
+            s.graded and s.posted_at is None for s in store.assignment_submissions(assignment.id)
+        )
     return result
 
 
@@ -277,8 +309,9 @@ def _audit_row(inst: Instance, ctx: RequestContext, now: datetime, **fields) -> 
                 request_id=ctx.request_id,
                 user_id=ctx.user.id,
                 url=ctx.url or "",
-                controller="submissions_api",
-                action="update",
+                # The request that made the row: a GraphQL override or a REST grade.
+                controller="graphql" if "/api/graphql" in (ctx.url or "") else "submissions_api",
+                action="execute" if "/api/graphql" in (ctx.url or "") else "update",
                 http_method=ctx.http_method,
                 context_type="Course",
                 context_id=course.id,
