@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from .app import create_app  # noqa: E402  (the app's modules read __version__)
-from .clock import Clock  # noqa: E402
+from .app import create_app
+from .clock import Clock
 
 __all__ = ["Clock", "__version__", "create_app"]

@@ -27,7 +27,10 @@ _FALSE = frozenset({"0", "false", "f", "no", "off", ""})
 def _submission_params() -> dict[str, object]:
     """``submission[...]`` from a form or query, or ``{"submission": {...}}`` from JSON."""
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # absurdly deep nesting: a bad body, not a crash
+            body = None
         if not isinstance(body, dict):
             raise BadRequest("the JSON body must be an object")
         nested = body.get("submission", {})
