@@ -8,7 +8,18 @@ from datetime import datetime
 from flask import Flask
 
 from .clock import Clock
-from .http import audit, bulk_grading, control, courses, errors, graphql, submissions, users
+from .controls import attach as attach_controls
+from .http import (
+    audit,
+    bulk_grading,
+    control,
+    courses,
+    errors,
+    graphql,
+    middleware,
+    submissions,
+    users,
+)
 from .http import subscriptions as subscription_routes
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
@@ -23,34 +34,47 @@ def create_app(
     now: datetime | None = None,
     admin_token: str | None = None,
     unauthorized_status: int = 401,
+    throttle: bool = False,
+    control_token: str | None = None,
 ) -> Flask:
     """Build a mock Canvas.
 
     Without a ``store``, the world is seeded from ``seed`` and ``size`` at the clock's current time
     (by default a frozen clock at ``clock.DEFAULT_NOW``, so responses are byte-for-byte repeatable).
     ``unauthorized_status=403`` mimics Canvas with the ``api_auth_error_updates`` flag on.
+    ``throttle=True`` turns on Canvas's request throttle (the headers are there either way);
+    ``control_token`` makes every ``/_mockcanvas/`` route require it.
     """
     if unauthorized_status not in (401, 403):
         raise ValueError("unauthorized_status must be 401 or 403")
     if clock is None:
         clock = Clock(now) if now is not None else Clock()
+    start = clock.now()
+    rebuild = None
     if store is None:
         from .seed import build_world
 
-        store = build_world(seed, size, now=clock.now(), admin_token=admin_token)
+        def rebuild() -> Store:  # reset's baseline, made the first time it is needed
+            return build_world(seed, size, now=start, admin_token=admin_token)
+
+        store = build_world(seed, size, now=start, admin_token=admin_token)
     elif admin_token is not None:
         store.set_token(store.landmarks["admin"], admin_token)
 
     app = Flask("mockcanvas")
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False  # Rails does not redirect "//" paths; they are 404
-    app.extensions[EXTENSION_KEY] = Instance(
+    inst = app.extensions[EXTENSION_KEY] = Instance(
         store=store,
         clock=clock,
         settings=Settings(unauthorized_status=unauthorized_status, seed=seed, size=size),
         rng=random.Random(f"mockcanvas-runtime-{seed}"),
     )
+    attach_controls(
+        inst, rebuild=rebuild, clock_start=start, throttle=throttle, control_token=control_token
+    )
     errors.register(app)
+    middleware.install(app)
     app.register_blueprint(audit.blueprint)
     app.register_blueprint(courses.blueprint)
     app.register_blueprint(users.blueprint)

@@ -15,7 +15,9 @@ from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
 from .instance import current_instance
+from .presenters.world import world_json
 from .sinks import options as sink_options
+from .state import prepare_reset
 
 DEFAULT_PORT = 8080
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -65,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
         help="status for a logged-in user lacking a right (Canvas: 401; 403 with the "
         "api_auth_error_updates flag)",
     )
+    serve.add_argument(
+        "--throttle",
+        action="store_true",
+        help="refuse requests as Canvas's request throttle does (600 high water mark, 10/s)",
+    )
+    serve.add_argument(
+        "--control-token", help="require this token (Bearer) on every /_mockcanvas/ route"
+    )
     _world_options(serve)
     sink_options.add_arguments(serve)
 
@@ -75,21 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _world_summary(app) -> dict:
     with app.app_context():
-        store = current_instance().store
-    people = []
-    for user in store.users.values():
-        roles = sorted({e.type for e in store.user_enrollments(user.id)})
-        roles += [m.role for m in store.admin_memberships(user.id)]
-        people.append(
-            {"id": user.id, "name": user.name, "roles": roles, "token": store.token_for(user.id)}
-        )
-    return {
-        "root_account_id": store.root_account_id,
-        "landmarks": dict(sorted(store.landmarks.items())),
-        "courses": [{"id": c.id, "name": c.name} for c in store.courses.values()],
-        "users": people,
-        "grade_changes": len(store.grade_changes),
-    }
+        return world_json(current_instance().store)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -102,7 +98,11 @@ def serve(args: argparse.Namespace) -> int:
         clock=clock,
         admin_token=args.admin_token,
         unauthorized_status=args.unauthorized_status,
+        throttle=args.throttle,
+        control_token=args.control_token,
     )
+    with app.app_context():
+        prepare_reset(current_instance())  # the first reset is then as fast as the rest
     if args.host not in LOOPBACK:
         print(
             f"warning: serving on {args.host}: anyone who can reach it can read the mock's data",
