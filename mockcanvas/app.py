@@ -13,6 +13,7 @@ from .http import (
     audit,
     bulk_grading,
     control,
+    control_grading,
     courses,
     errors,
     graphql,
@@ -82,5 +83,6 @@ def create_app(
     app.register_blueprint(bulk_grading.blueprint)
     app.register_blueprint(graphql.blueprint)
     app.register_blueprint(control.blueprint)
+    app.register_blueprint(control_grading.blueprint)
     app.register_blueprint(subscription_routes.blueprint)
     return app
