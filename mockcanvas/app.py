@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import datetime
 
@@ -37,6 +38,7 @@ def create_app(
     unauthorized_status: int = 401,
     throttle: bool = False,
     control_token: str | None = None,
+    validate_events: bool | None = None,
 ) -> Flask:
     """Build a mock Canvas.
 
@@ -44,7 +46,9 @@ def create_app(
     (by default a frozen clock at ``clock.DEFAULT_NOW``, so responses are byte-for-byte repeatable).
     ``unauthorized_status=403`` mimics Canvas with the ``api_auth_error_updates`` flag on.
     ``throttle=True`` turns on Canvas's request throttle (the headers are there either way);
-    ``control_token`` makes every ``/_mockcanvas/`` route require it.
+    ``control_token`` makes every ``/_mockcanvas/`` route require it. ``validate_events`` checks
+    every emitted Live Event against its schema and fails the write if it does not match (default:
+    the environment variable ``MOCKCANVAS_VALIDATE_EVENTS`` set to ``1``).
     """
     if unauthorized_status not in (401, 403):
         raise ValueError("unauthorized_status must be 401 or 403")
@@ -68,7 +72,16 @@ def create_app(
     inst = app.extensions[EXTENSION_KEY] = Instance(
         store=store,
         clock=clock,
-        settings=Settings(unauthorized_status=unauthorized_status, seed=seed, size=size),
+        settings=Settings(
+            unauthorized_status=unauthorized_status,
+            seed=seed,
+            size=size,
+            validate_events=(
+                os.environ.get("MOCKCANVAS_VALIDATE_EVENTS") == "1"
+                if validate_events is None
+                else validate_events
+            ),
+        ),
         rng=random.Random(f"mockcanvas-runtime-{seed}"),
     )
     attach_controls(

@@ -27,6 +27,8 @@ class Settings:
     unauthorized_status: int = 401
     seed: int = 1
     size: str = "small"
+    # Check every emitted Live Event against its schema (a strict mode for test suites).
+    validate_events: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 

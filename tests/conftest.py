@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Every app built in this suite checks every Live Event it emits against the schemas.
+os.environ["MOCKCANVAS_VALIDATE_EVENTS"] = "1"
 
 from mockcanvas import create_app
 from tests.support import CheckedClient

@@ -21,7 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from .. import permissions
+from .. import permissions, schemas
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..events import LiveEvent
 from ..grading import InvalidGrade, parse_posted_grade, percent_string
@@ -365,6 +365,8 @@ def _emit(
         "metadata": live_events.metadata(inst.store, ctx, course, name, now),
         "body": body,
     }
+    if inst.settings.validate_events:
+        schemas.validate(f"live_event_{name}", payload)
     event = LiveEvent(
         seq=inst.bus.next_seq(),
         id=seeded_uuid(inst.rng),
