@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--control-token", help="require this token (Bearer) on every /_mockcanvas/ route"
     )
+    serve.add_argument(
+        "--validate-events",
+        action="store_true",
+        help="check every emitted Live Event against its JSON Schema (fail the write if not)",
+    )
     _world_options(serve)
     sink_options.add_arguments(serve)
 
@@ -100,6 +105,7 @@ def serve(args: argparse.Namespace) -> int:
         unauthorized_status=args.unauthorized_status,
         throttle=args.throttle,
         control_token=args.control_token,
+        validate_events=args.validate_events or None,
     )
     with app.app_context():
         prepare_reset(current_instance())  # the first reset is then as fast as the rest
