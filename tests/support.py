@@ -50,6 +50,27 @@ _SCHEMA_BY_PATH = [
     (re.compile(r"^/api/v1/courses/[^/]+/(users|students)$"), "user[]"),
     (re.compile(r"^/api/v1/courses/[^/]+$"), "course"),
     (re.compile(r"^/api/v1/users/[^/]+$"), "user"),
+    # Control routes: one path may answer several shapes (by method), so "a|b" means either.
+    (re.compile(r"^/_mockcanvas/health$"), "control_health"),
+    (re.compile(r"^/_mockcanvas/reset$"), "control_reset"),
+    (re.compile(r"^/_mockcanvas/world$"), "control_world"),
+    (re.compile(r"^/_mockcanvas/clock$"), "control_clock"),
+    (re.compile(r"^/_mockcanvas/live_events$"), "control_live_events|control_deleted"),
+    (re.compile(r"^/_mockcanvas/faults$"), "control_faults|control_fault|control_deleted"),
+    (re.compile(r"^/_mockcanvas/faults/[^/]+$"), "control_fault|control_deleted"),
+    (re.compile(r"^/_mockcanvas/throttle$"), "control_throttle|control_deleted"),
+    (re.compile(r"^/_mockcanvas/state$"), "control_state|control_state_import"),
+    (re.compile(r"^/_mockcanvas/requests$"), "control_requests|control_deleted"),
+    (re.compile(r"^/_mockcanvas/jwks$"), "control_jwks"),
+    (re.compile(r"^/_mockcanvas/jwks/rotate$"), "control_jwks_rotate"),
+    (re.compile(r"^/_mockcanvas/subscriptions$"), "control_subscriptions|control_subscription"),
+    (
+        re.compile(r"^/_mockcanvas/subscriptions/[^/]+$"),
+        "control_subscription_detail|control_subscription",
+    ),
+    (re.compile(r"^/_mockcanvas/subscriptions/[^/]+/reactivate$"), "control_subscription"),
+    (re.compile(r"^/_mockcanvas/subscriptions/[^/]+/redeliver$"), "control_subscription_redeliver"),
+    (re.compile(r"^/_mockcanvas/subscriptions/[^/]+/wait$"), "control_wait"),
 ]
 
 
@@ -69,8 +90,21 @@ def check(path: str, status: int, body: object) -> None:
         assert isinstance(body, list)
         for item in body:
             schemas.validate(name[:-2], item)
+    elif "|" in name:
+        validate_any(name.split("|"), body)
     else:
         schemas.validate(name, body)
+
+
+def validate_any(names: list[str], body: object) -> None:
+    """The body must meet one of the schemas; if none, raise the closest one's failure."""
+    failures = []
+    for name in names:
+        found = schemas.issues(name, body)
+        if not found:
+            return
+        failures.append(schemas.PayloadInvalid(name, found))
+    raise min(failures, key=lambda failure: len(failure.issues))
 
 
 class CheckedClient:
@@ -104,6 +138,15 @@ class CheckedClient:
         if response.mimetype == "application/json":
             check(path.split("?")[0], response.status_code, response.get_json())
         return response
+
+    def post(self, path: str, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw):
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path: str, **kw):
+        return self.request("DELETE", path, **kw)
 
 
 def parse_links(header: str) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """The control API: reset, world, clock, faults, throttle, state export/import, request journal,
-and the control token. Control routes are not Canvas's, so these tests use Flask's plain client."""
+and the control token. Every JSON answer, control or Canvas, is checked against its schema
+(``tests.support.CheckedClient``), except where a fault sends a body of the test's own making."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from mockcanvas import create_app, state
 from mockcanvas.controls import controls
 from mockcanvas.seed import build_world
 from mockcanvas.services.throttle import Throttle, ThrottleConfig, ruby_float
+from tests.support import BASE, CheckedClient
 
-BASE = "http://canvas.test"
 RATE_LIMITED = b"403 Forbidden (Rate Limit Exceeded)\n"
 INTERNAL_ERROR = {
     "errors": [{"message": "An error occurred.", "error_code": "internal_server_error"}]
@@ -22,12 +23,17 @@ INTERNAL_ERROR = {
 
 
 class Mock:
-    """One app, its instance and a client, speaking as landmark users."""
+    """One app, its instance and clients, speaking as landmark users.
+
+    ``checked`` validates every JSON answer against its schema; ``client`` is Flask's plain client,
+    for answers that are not Canvas's or the mock's (a fault's custom body).
+    """
 
     def __init__(self, app) -> None:
         self.app = app
         self.inst = app.extensions["mockcanvas"]
         self.client = app.test_client()
+        self.checked = CheckedClient(app, self.inst.store)
 
     @property
     def store(self):
@@ -44,24 +50,20 @@ class Mock:
             f"/api/v1/courses/{self.id('override_course')}/assignments/"
             f"{self.id('points_assignment')}/submissions/{self.id('student')}"
         )
-        return self.client.put(
-            path,
-            data={"submission[posted_grade]": grade},
-            headers=self.auth(who),
-            base_url=BASE,
-            **kw,
+        return self.checked.put(
+            path, data={"submission[posted_grade]": grade}, headers=self.auth(who), **kw
         )
 
     def course_log(self, who: str = "admin", **kw):
-        return self.client.get(
+        return self.checked.request(
+            "GET",
             f"/api/v1/audit/grade_change/courses/{self.id('override_course')}",
             headers=self.auth(who),
-            base_url=BASE,
             **kw,
         )
 
     def control(self, method: str, path: str, **kw):
-        return self.client.open(f"/_mockcanvas/{path}", method=method, base_url=BASE, **kw)
+        return self.checked.request(method, f"/_mockcanvas/{path}", **kw)
 
     def state_bytes(self) -> bytes:
         response = self.control("GET", "state")
@@ -286,17 +288,18 @@ def test_a_status_fault_answers_with_a_canvas_error_body(mock):
     assert response.get_json() == INTERNAL_ERROR
     assert response.headers["X-Request-Cost"] == "0.0"  # the app answered, if badly
     add_fault(mock, path="/api/v1/users/**", status=503, headers={"Retry-After": "1"})
-    unavailable = mock.client.get("/api/v1/users/self", headers=mock.auth(), base_url=BASE)
+    unavailable = mock.checked.get("/api/v1/users/self")
     assert unavailable.status_code == 503
     assert unavailable.get_json() == {
         "errors": [{"message": "An error occurred.", "error_code": "service_unavailable"}]
     }
     assert unavailable.headers["Retry-After"] == "1"
     add_fault(mock, regex=r"^/api/v1/courses/\d+$", status=404)
-    assert mock.client.get("/api/v1/courses/1", base_url=BASE).get_json() == {
+    assert mock.checked.get("/api/v1/courses/1", as_=None).get_json() == {
         "errors": [{"message": "The specified resource does not exist."}]
     }
     add_fault(mock, path="/api/v1/courses/*/users", status=422, body={"errors": {"x": ["bad"]}})
+    # Not a Canvas body, so the plain client.
     custom = mock.client.get("/api/v1/courses/1/users", base_url=BASE)
     assert (custom.status_code, custom.get_json()) == (422, {"errors": {"x": ["bad"]}})
 
@@ -640,7 +643,7 @@ def test_export_covers_every_table_of_the_store(mock):
 def test_the_journal_records_canvas_and_control_requests(mock):
     mock.course_log(query_string={"per_page": 2})
     mock.grade("13")
-    mock.client.get("/api/v1/nowhere", base_url=BASE)
+    mock.checked.get("/api/v1/nowhere", as_=None)
     mock.control("GET", "health")
     body = mock.control("GET", "requests").get_json()
     assert (body["total"], body["evicted"], body["capacity"]) == (4, 0, 10_000)

@@ -2,7 +2,8 @@
 
 Every scenario checks that no event is lost: each emitted event ends delivered or dead-lettered
 (or, where the scenario makes them, skipped, overflowed or undelivered at shutdown), and the
-counts add up to what the inbox holds.
+counts add up to what the inbox holds. Every JSON answer of the mock, control routes included, is
+checked against its schema (``tests.support.CheckedClient``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import requests
 from mockcanvas import create_app, schemas
 from mockcanvas.events import LiveEvent
 from mockcanvas.sinks import DeliveryPolicy, Outbox, shutdown, subscribe
+from tests.support import CheckedClient
 
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05, "timeout": 2}
 WAIT = 15  # seconds any wait may take before the test fails; never reached when things work
@@ -136,8 +138,8 @@ def inst(app):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(app, store) -> CheckedClient:
+    return CheckedClient(app, store)
 
 
 def free_port() -> int:
@@ -648,7 +650,7 @@ def test_unknown_subscriptions_are_404_and_bad_paging_is_400(client, tmp_path):
         ("POST", "/_mockcanvas/subscriptions/99/redeliver"),
         ("POST", "/_mockcanvas/subscriptions/99/wait"),
     ]:
-        response = client.open(path, method=method)
+        response = client.request(method, path)
         assert response.status_code == 404
         assert response.get_json() == {
             "errors": [{"message": "The specified resource does not exist."}]
@@ -687,6 +689,7 @@ def test_serve_delivers_to_a_jsonl_file_and_flushes_on_sigterm(tmp_path):
         )
         assert response.status_code == 200
         emitted = requests.get(f"{url}/_mockcanvas/live_events", timeout=10).json()
+        schemas.validate("control_live_events", emitted)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=WAIT) == 0
         report = process.stdout.read()
