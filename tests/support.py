@@ -52,6 +52,7 @@ _SCHEMA_BY_PATH = [
     (re.compile(r"^/api/v1/users/[^/]+$"), "user"),
     # Control routes: one path may answer several shapes (by method), so "a|b" means either.
     (re.compile(r"^/_mockcanvas/health$"), "control_health"),
+    (re.compile(r"^/_mockcanvas/(grades|overrides|post_grades)$"), "control_write_result"),
     (re.compile(r"^/_mockcanvas/reset$"), "control_reset"),
     (re.compile(r"^/_mockcanvas/world$"), "control_world"),
     (re.compile(r"^/_mockcanvas/clock$"), "control_clock"),

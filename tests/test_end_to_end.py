@@ -14,7 +14,7 @@ import requests
 from canvasapi import Canvas
 
 from mockcanvas import create_app, schemas
-from tests.support import BASE, check_live_event, serve
+from tests.support import CheckedClient, check_live_event, serve
 from tests.test_sinks import Receiver
 
 
@@ -85,21 +85,19 @@ def app():
     return create_app(seed=1)
 
 
-def _post(client, path, body):
-    response = client.post(path, json=body, base_url=BASE)
-    payload = response.get_json()
-    if response.status_code >= 400:
-        schemas.validate("error", payload)
-    return response.status_code, payload
+def _post(app, path, body):
+    """POST through the schema-checking client: 2xx bodies must be control_write_result."""
+    client = CheckedClient(app, app.extensions["mockcanvas"].store)
+    response = client.post(path, json=body)
+    return response.status_code, response.get_json()
 
 
 def test_control_grade_writes_what_rest_writes(app):
     store = app.extensions["mockcanvas"].store
     landmarks = store.landmarks
-    client = app.test_client()
     rows = len(store.grade_changes)
     status, body = _post(
-        client,
+        app,
         "/_mockcanvas/grades",
         {
             "course_id": landmarks["override_course"],
@@ -126,9 +124,8 @@ def test_control_grade_writes_what_rest_writes(app):
 def test_control_override_and_post_grades(app):
     store = app.extensions["mockcanvas"].store
     landmarks = store.landmarks
-    client = app.test_client()
     status, body = _post(
-        client,
+        app,
         "/_mockcanvas/overrides",
         {"course_id": landmarks["override_course"], "user_id": landmarks["student"],
          "override_score": 93.5},
@@ -142,7 +139,7 @@ def test_control_override_and_post_grades(app):
     assert row.override and row.grade_after == "93.5%"
 
     status, body = _post(
-        client,
+        app,
         "/_mockcanvas/post_grades",
         {"course_id": landmarks["override_course"],
          "assignment_id": landmarks["anonymous_assignment"]},
@@ -171,11 +168,10 @@ def test_control_override_and_post_grades(app):
 def test_control_grade_rejects_bad_input_and_changes_nothing(app, body, status):
     store = app.extensions["mockcanvas"].store
     assert store.landmarks["points_assignment"] == 3 and store.landmarks["student"] == 4
-    client = app.test_client()
     before = (len(store.grade_changes), len(app.extensions["mockcanvas"].bus.inbox))
     submission = store.submission_for(3, 4)
     snapshot = json.dumps([submission.grade, submission.score, submission.version_number])
-    got, _ = _post(client, "/_mockcanvas/grades", body)
+    got, _ = _post(app, "/_mockcanvas/grades", body)
     assert got == status
     assert (len(store.grade_changes), len(app.extensions["mockcanvas"].bus.inbox)) == before
     assert json.dumps([submission.grade, submission.score, submission.version_number]) == snapshot
@@ -185,7 +181,7 @@ def test_control_grade_as_a_student_is_unauthorized(app):
     store = app.extensions["mockcanvas"].store
     landmarks = store.landmarks
     status, body = _post(
-        app.test_client(),
+        app,
         "/_mockcanvas/grades",
         {"course_id": landmarks["override_course"], "assignment_id": landmarks["points_assignment"],
          "user_id": landmarks["student"], "posted_grade": "1",

@@ -38,7 +38,7 @@ def health() -> Response:
             "size": inst.settings.size,
             "grade_changes": len(inst.store.grade_changes),
             "live_events": len(inst.bus.inbox),
-            "now": inst.clock.now().isoformat(),
+            "now": state.iso_instant(inst.clock.now()),
         }
     )
 
