@@ -96,6 +96,11 @@ class EventBus:
             self._seq += 1
             return self._seq
 
+    def restart_numbering(self) -> None:
+        """Number the next event 1 again (a reset replays a fresh server's sequence)."""
+        with self._lock:
+            self._seq = 0
+
     def subscribe(self, name: str, sink: Sink) -> None:
         with self._lock:
             if name in self._sinks:

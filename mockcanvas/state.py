@@ -179,10 +179,8 @@ def reset(inst: Instance) -> float:
 
 
 def _restart_event_numbering(inst: Instance) -> None:
-    # A fresh world numbers its events from 1; EventBus keeps the counter to itself.
-    bus = inst.bus
-    with bus._lock:
-        bus._seq = 0
+    # A fresh world numbers its events from 1.
+    inst.bus.restart_numbering()
 
 
 def set_clock(clock: Clock, instant: datetime, *, frozen: bool) -> None:
@@ -317,7 +315,7 @@ def export_state(inst: Instance) -> dict:
             "clock": {"now": iso_instant(inst.clock.now()), "frozen": inst.clock.frozen},
             "root_account_id": store.root_account_id,
             "landmarks": dict(store.landmarks),
-            "sequences": dict(store._next_ids),
+            "sequences": store.sequences(),
             "tokens": dict(store.tokens),
         }
         for table in TABLES:
@@ -423,7 +421,7 @@ def build_store(data: object) -> tuple[Store, datetime, bool]:
             highest = max(getattr(store, table.name))
             if sequences[table.sequence] <= highest:
                 raise BadRequest(f"sequences.{table.sequence} must be above {highest}")
-    store._next_ids.update(sequences)
+    store.restore_sequences(sequences)
     return store, now, clock["frozen"]
 
 

@@ -71,6 +71,14 @@ class Store:
         self._next_ids[table] = value + 1
         return value
 
+    def sequences(self) -> dict[str, int]:
+        """The next id of every table that has handed one out (for state export)."""
+        return dict(self._next_ids)
+
+    def restore_sequences(self, sequences: dict[str, int]) -> None:
+        """Continue each table's ids from an exported state."""
+        self._next_ids.update(sequences)
+
     # -- writes ------------------------------------------------------------------------------
 
     def add_account(self, account: Account) -> Account:
