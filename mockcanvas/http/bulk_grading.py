@@ -30,6 +30,7 @@ from ..presenters.progress import progress_json
 from ..services import bulk_grading
 from ..services import progress as progresses
 from .auth import authenticate, current_user
+from .bodies import json_body
 from .responses import JSON_CONTENT_TYPE, canvas_json
 
 blueprint = Blueprint("bulk_grading", __name__, url_prefix="/api/v1")
@@ -60,10 +61,7 @@ def _set(tree: dict, parts: list[str], value: str) -> None:
 def _grade_data() -> dict | None:
     """``grade_data`` as Rails parses it: from a JSON body, or nested form and query keys."""
     if request.is_json:
-        try:
-            body = request.get_json(silent=True)
-        except RecursionError:  # nested too deeply for the JSON parser
-            body = None
+        body = json_body()
         if body is None and request.get_data():
             raise _BadParams()
         data = body.get("grade_data") if isinstance(body, dict) else None

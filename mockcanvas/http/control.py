@@ -18,6 +18,7 @@ from ..errors import BadRequest, NotFound
 from ..instance import current_instance
 from ..lookup import ruby_to_i
 from ..presenters.world import world_json
+from .bodies import json_body
 from .responses import canvas_json
 
 blueprint = Blueprint("control", __name__, url_prefix="/_mockcanvas")
@@ -53,7 +54,7 @@ def _int_arg(name: str) -> int | None:
 
 
 def _json_object() -> dict:
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("send a JSON object (Content-Type: application/json)")
     return body
@@ -226,7 +227,7 @@ def import_state() -> Response:
     if baseline not in ("true", "false"):
         raise BadRequest("baseline must be true or false")
     inst = current_instance()
-    state.import_state(inst, request.get_json(silent=True), baseline=baseline == "true")
+    state.import_state(inst, json_body(), baseline=baseline == "true")
     store = inst.store
     return canvas_json(
         {

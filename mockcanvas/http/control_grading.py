@@ -16,6 +16,7 @@ from ..presenters.control_grading import write_result_json
 from ..services import grading
 from ..services.context import RequestContext
 from ..store import Store
+from .bodies import json_body
 from .context import request_context
 from .responses import canvas_json
 
@@ -25,10 +26,7 @@ _INT_FIELDS = ("course_id", "assignment_id", "user_id", "grader_id")
 
 
 def _body(allowed: set[str], required: set[str]) -> dict:
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:
-        body = None
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("send a JSON object (Content-Type: application/json)")
     unknown = sorted(set(body) - allowed)

@@ -30,6 +30,7 @@ from ..errors import Unauthorized
 from ..instance import current_instance
 from ..presenters import errors as bodies
 from .auth import authenticate, current_user
+from .bodies import json_body
 from .context import request_context
 from .responses import canvas_json
 
@@ -48,10 +49,7 @@ def _params() -> dict[str, Any]:
     for key, value in [*request.args.items(multi=True), *request.form.items(multi=True)]:
         params[key] = value
     if request.is_json:
-        try:
-            body = request.get_json(silent=True)
-        except RecursionError:  # nested too deeply for the JSON parser
-            body = None
+        body = json_body()
         if body is None and request.get_data():
             raise _BadBody()
         if isinstance(body, dict):

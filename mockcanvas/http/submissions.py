@@ -14,6 +14,7 @@ from ..lookup import api_find_assignment, api_find_course, api_find_user
 from ..presenters.submission import submission_json
 from ..services import grading
 from .auth import authenticate, current_user
+from .bodies import json_body
 from .context import request_context
 from .responses import canvas_json
 
@@ -27,10 +28,7 @@ _FALSE = frozenset({"0", "false", "f", "no", "off", ""})
 def _submission_params() -> dict[str, object]:
     """``submission[...]`` from a form or query, or ``{"submission": {...}}`` from JSON."""
     if request.is_json:
-        try:
-            body = request.get_json(silent=True)
-        except RecursionError:  # absurdly deep nesting: a bad body, not a crash
-            body = None
+        body = json_body()
         if not isinstance(body, dict):
             raise BadRequest("the JSON body must be an object")
         nested = body.get("submission", {})
