@@ -14,8 +14,8 @@ import requests
 from canvasapi import Canvas
 
 from mockcanvas import create_app, schemas
+from tests.receiver import Receiver
 from tests.support import CheckedClient, check_live_event, serve
-from tests.test_sinks import Receiver
 
 
 @pytest.fixture
