@@ -32,6 +32,7 @@ def create_app(
     *,
     seed: int = 1,
     size: str = "small",
+    scenario: str | os.PathLike[str] | dict | None = None,
     clock: Clock | None = None,
     now: datetime | None = None,
     admin_token: str | None = None,
@@ -49,14 +50,36 @@ def create_app(
     ``control_token`` makes every ``/_mockcanvas/`` route require it. ``validate_events`` checks
     every emitted Live Event against its schema and fails the write if it does not match (default:
     the environment variable ``MOCKCANVAS_VALIDATE_EVENTS`` set to ``1``).
+    ``scenario`` (a file, a bundled scenario's name or parsed data) builds the world from it instead
+    of the seed (``seed`` then only seeds the runtime generator); its ``now`` is the clock's start
+    unless ``clock`` or ``now`` is given. A bad scenario raises ``scenario.ScenarioError``.
     """
     if unauthorized_status not in (401, 403):
         raise ValueError("unauthorized_status must be 401 or 403")
+    loaded = None
+    if scenario is not None:
+        from .scenario import load as load_scenario
+
+        if store is not None:
+            raise ValueError("give a store or a scenario, not both")
+        loaded = load_scenario(scenario)
+        now = now if now is not None or clock is not None else loaded.now
     if clock is None:
         clock = Clock(now) if now is not None else Clock()
     start = clock.now()
     rebuild = None
-    if store is None:
+    if loaded is not None:
+        strict = (
+            os.environ.get("MOCKCANVAS_VALIDATE_EVENTS") == "1"
+            if validate_events is None
+            else validate_events
+        )
+
+        def rebuild() -> Store:  # the scenario again, as it was first loaded
+            return loaded.build(start, admin_token=admin_token, validate_events=strict)
+
+        store = rebuild()
+    elif store is None:
         from .seed import build_world
 
         def rebuild() -> Store:  # reset's baseline, made the first time it is needed
@@ -75,7 +98,7 @@ def create_app(
         settings=Settings(
             unauthorized_status=unauthorized_status,
             seed=seed,
-            size=size,
+            size=size if loaded is None else "scenario",
             validate_events=(
                 os.environ.get("MOCKCANVAS_VALIDATE_EVENTS") == "1"
                 if validate_events is None
