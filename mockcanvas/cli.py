@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from . import __version__
+from . import __version__, scenario
 from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
@@ -38,10 +38,32 @@ def _world_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--now",
         type=_instant,
-        default=DEFAULT_NOW,
-        help=f"the clock's start; the seeded history ends here (default {DEFAULT_NOW.isoformat()})",
+        default=None,
+        help="the clock's start; the seeded history ends here (default: the scenario's now, else "
+        f"{DEFAULT_NOW.isoformat()})",
     )
     parser.add_argument("--admin-token", help="use this access token for the seeded admin")
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE_OR_NAME",
+        help="build the world from a scenario file (JSON or TOML) or a bundled scenario "
+        f"({', '.join(scenario.bundled())}) instead of the seed",
+    )
+
+
+def _load_scenario(args: argparse.Namespace, command: str) -> scenario.Scenario | None:
+    """The checked scenario the options name, or None; a bad one is a usage error (exit 2)."""
+    if args.scenario is None:
+        return None
+    try:
+        return scenario.load(args.scenario)
+    except scenario.ScenarioError as error:
+        print(f"mockcanvas {command}: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _start(args: argparse.Namespace, loaded: scenario.Scenario | None) -> datetime:
+    return args.now or (loaded.now if loaded is not None else None) or DEFAULT_NOW
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,17 +118,23 @@ def _world_summary(app) -> dict:
 def serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
-    clock = Clock(args.now, frozen=args.frozen_clock)
-    app = create_app(
-        seed=args.seed,
-        size=args.size,
-        clock=clock,
-        admin_token=args.admin_token,
-        unauthorized_status=args.unauthorized_status,
-        throttle=args.throttle,
-        control_token=args.control_token,
-        validate_events=args.validate_events or None,
-    )
+    loaded = _load_scenario(args, "serve")
+    clock = Clock(_start(args, loaded), frozen=args.frozen_clock)
+    try:
+        app = create_app(
+            seed=args.seed,
+            size=args.size,
+            scenario=loaded,
+            clock=clock,
+            admin_token=args.admin_token,
+            unauthorized_status=args.unauthorized_status,
+            throttle=args.throttle,
+            control_token=args.control_token,
+            validate_events=args.validate_events or None,
+        )
+    except scenario.ScenarioError as error:  # e.g. history after --now
+        print(f"mockcanvas serve: error: {error}", file=sys.stderr)
+        return 2
     with app.app_context():
         prepare_reset(current_instance())  # the first reset is then as fast as the rest
     if args.host not in LOOPBACK:
@@ -128,9 +156,8 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     print(f"mockcanvas {__version__} serving http://{host}:{server.server_port}", flush=True)
     print(f"admin token: {token}", flush=True)
-    print(
-        f"seed {args.seed}, size {args.size}, {len(store.grade_changes)} grade changes", flush=True
-    )
+    world = f"scenario {loaded.source}" if loaded is not None else f"size {args.size}"
+    print(f"seed {args.seed}, {world}, {len(store.grade_changes)} grade changes", flush=True)
     for subscription in subscribed:
         print(sink_options.describe(subscription), flush=True)
     if threading.current_thread() is threading.main_thread():
@@ -151,7 +178,18 @@ def _interrupt(signum, frame) -> None:
 
 
 def world(args: argparse.Namespace) -> int:
-    app = create_app(seed=args.seed, size=args.size, now=args.now, admin_token=args.admin_token)
+    loaded = _load_scenario(args, "world")
+    try:
+        app = create_app(
+            seed=args.seed,
+            size=args.size,
+            scenario=loaded,
+            now=_start(args, loaded),
+            admin_token=args.admin_token,
+        )
+    except scenario.ScenarioError as error:
+        print(f"mockcanvas world: error: {error}", file=sys.stderr)
+        return 2
     print(json.dumps(_world_summary(app), indent=2))
     return 0
 

@@ -75,6 +75,9 @@ class ScenarioError(ValueError):
     def __init__(self, source: str, problems: list[Issue] | tuple[Issue, ...]) -> None:
         self.source = source
         self.problems = tuple(problems)
+        if len(self.problems) == 1 and self.problems[0].path == "$":  # the file as a whole
+            super().__init__(f"scenario {source}: {self.problems[0].message}")
+            return
         listing = "\n".join(f"  {problem}" for problem in self.problems)
         super().__init__(f"scenario {source} is invalid:\n{listing}")
 
