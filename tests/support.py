@@ -7,13 +7,9 @@ code paths they check.
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from werkzeug.serving import make_server
 
 from mockcanvas import schemas
+from mockcanvas.live_server import serve  # noqa: F401  (the tests import it from here)
 from mockcanvas.store import Store
 
 BASE = "http://canvas.test"
@@ -26,20 +22,6 @@ UNAUTHENTICATED = {
     "status": "unauthenticated",
     "errors": [{"message": "user authorization required"}],
 }
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """A real threaded HTTP server for ``app`` on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 _SCHEMA_BY_PATH = [
