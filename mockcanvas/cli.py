@@ -51,15 +51,9 @@ def _world_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load_scenario(args: argparse.Namespace, command: str) -> scenario.Scenario | None:
-    """The checked scenario the options name, or None; a bad one is a usage error (exit 2)."""
-    if args.scenario is None:
-        return None
-    try:
-        return scenario.load(args.scenario)
-    except scenario.ScenarioError as error:
-        print(f"mockcanvas {command}: error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+def _load_scenario(args: argparse.Namespace) -> scenario.Scenario | None:
+    """The checked scenario the options name, or None (a bad one raises ScenarioError)."""
+    return None if args.scenario is None else scenario.load(args.scenario)
 
 
 def _start(args: argparse.Namespace, loaded: scenario.Scenario | None) -> datetime:
@@ -118,23 +112,19 @@ def _world_summary(app) -> dict:
 def serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
-    loaded = _load_scenario(args, "serve")
+    loaded = _load_scenario(args)
     clock = Clock(_start(args, loaded), frozen=args.frozen_clock)
-    try:
-        app = create_app(
-            seed=args.seed,
-            size=args.size,
-            scenario=loaded,
-            clock=clock,
-            admin_token=args.admin_token,
-            unauthorized_status=args.unauthorized_status,
-            throttle=args.throttle,
-            control_token=args.control_token,
-            validate_events=args.validate_events or None,
-        )
-    except scenario.ScenarioError as error:  # e.g. history after --now
-        print(f"mockcanvas serve: error: {error}", file=sys.stderr)
-        return 2
+    app = create_app(
+        seed=args.seed,
+        size=args.size,
+        scenario=loaded,
+        clock=clock,
+        admin_token=args.admin_token,
+        unauthorized_status=args.unauthorized_status,
+        throttle=args.throttle,
+        control_token=args.control_token,
+        validate_events=args.validate_events or None,
+    )
     with app.app_context():
         prepare_reset(current_instance())  # the first reset is then as fast as the rest
     if args.host not in LOOPBACK:
@@ -178,18 +168,14 @@ def _interrupt(signum, frame) -> None:
 
 
 def world(args: argparse.Namespace) -> int:
-    loaded = _load_scenario(args, "world")
-    try:
-        app = create_app(
-            seed=args.seed,
-            size=args.size,
-            scenario=loaded,
-            now=_start(args, loaded),
-            admin_token=args.admin_token,
-        )
-    except scenario.ScenarioError as error:
-        print(f"mockcanvas world: error: {error}", file=sys.stderr)
-        return 2
+    loaded = _load_scenario(args)
+    app = create_app(
+        seed=args.seed,
+        size=args.size,
+        scenario=loaded,
+        now=_start(args, loaded),
+        admin_token=args.admin_token,
+    )
     print(json.dumps(_world_summary(app), indent=2))
     return 0
 
@@ -197,7 +183,11 @@ def world(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"serve": serve, "world": world}[args.command]
-    return handler(args)
+    try:
+        return handler(args)
+    except scenario.ScenarioError as error:  # a bad file, or history after --now: usage errors
+        print(f"mockcanvas {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -88,9 +88,10 @@ def _read(path: Path) -> Any:
     except OSError as error:
         raise ScenarioError(str(path), [Issue("$", f"cannot read: {error.strerror}")]) from None
     try:
+        text = raw.decode("utf-8-sig")
         if path.suffix == ".toml":
-            return _plain(tomllib.loads(raw.decode("utf-8")))
-        return json.loads(raw)
+            return _plain(tomllib.loads(text))
+        return json.loads(text)
     except UnicodeDecodeError:
         raise ScenarioError(str(path), [Issue("$", "not UTF-8 text")]) from None
     except RecursionError:

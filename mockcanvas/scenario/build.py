@@ -95,10 +95,11 @@ class Builder:
     def build(self) -> Store:
         late = [(t, i) for t, i, _ in self.history if t > self.now]
         if late:
-            t, index = late[0]
+            index = late[0][1]
+            start = self.now.isoformat().replace("+00:00", "Z")
+            text = self.data["history"][index]["at"]
             raise self.fail(
-                f"$.history[{index}].at",
-                f"{t.isoformat()} is after the clock's start {self.now.isoformat()}",
+                f"$.history[{index}].at", f"{text} is after the clock's start ({start})"
             )
         self._account()
         self._people()

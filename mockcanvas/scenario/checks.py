@@ -113,7 +113,7 @@ class Checker:
                     self.problem(path, f"{admin['person']!r} is an admin twice")
                 self.admins.add(admin["person"])
         if "admin" in self.keys and (self.keys["admin"] != "person" or "admin" not in self.admins):
-            self.problem("$", "the key 'admin' must name a person who is one of the admins")
+            self.problem("$.admins", "the key 'admin' must name a person who is one of the admins")
         for index, course in enumerate(data.get("courses", [])):
             self._course(course, f"$.courses[{index}]")
         for index, entry in enumerate(data.get("history", [])):
@@ -127,17 +127,15 @@ class Checker:
         now = instant(data["now"]) if "now" in data else None
         created = instant(data["created_at"]) if "created_at" in data else None
         if now is not None and created is not None and created > now:
-            self.problem("$.created_at", "is after the scenario's now")
+            self.problem("$.created_at", f"{data['created_at']} is after now ({data['now']})")
         for index, entry in enumerate(data.get("history", [])):
-            at = instant(entry["at"])
+            at, where = instant(entry["at"]), f"$.history[{index}].at"
             if now is not None and at > now:
-                self.problem(
-                    f"$.history[{index}].at", f"is after the scenario's now ({data['now']})"
-                )
+                self.problem(where, f"{entry['at']} is after the scenario's now ({data['now']})")
             if created is not None and at < created:
                 self.problem(
-                    f"$.history[{index}].at",
-                    f"is before the scenario's created_at ({data['created_at']})",
+                    where,
+                    f"{entry['at']} is before the scenario's created_at ({data['created_at']})",
                 )
 
     def _person(self, key: str, path: str) -> bool:
@@ -169,7 +167,7 @@ class Checker:
                 continue
             if section is not None and section not in sections:
                 self.problem(f"{where}.section", f"no section {section!r} in course {key!r}")
-                continue
+                section = None  # still enrolled, so later entries are not blamed too
             if (person, role, section) in seen:
                 self.problem(where, f"{person!r} is enrolled as {role} in that section twice")
             seen.add((person, role, section))
