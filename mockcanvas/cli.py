@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from . import __version__, scenario
+from . import __version__, golden, scenario
 from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
@@ -101,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
 
     world = commands.add_parser("world", help="print the seeded world's people, tokens and ids")
     _world_options(world)
+
+    golden_docs = commands.add_parser(
+        "golden",
+        help="print, check or rewrite the golden audit API documents of the default world",
+        description=golden.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    golden.add_arguments(golden_docs)
     return parser
 
 
@@ -182,7 +190,7 @@ def world(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"serve": serve, "world": world}[args.command]
+    handler = {"serve": serve, "world": world, "golden": golden.run}[args.command]
     try:
         return handler(args)
     except scenario.ScenarioError as error:  # a bad file, or history after --now: usage errors
