@@ -26,6 +26,14 @@ class LiveEvent:
     course_id: int | None = None
     user_id: int | None = None  # the user the event is about (student), for filtering
 
+    @property
+    def body(self) -> dict:
+        return self.payload["body"]
+
+    @property
+    def metadata(self) -> dict:
+        return self.payload["metadata"]
+
     def summary(self) -> dict:
         return {"seq": self.seq, "id": self.id, "event_name": self.name, "event": self.payload}
 

@@ -215,6 +215,14 @@ def _matches(actual: object, expected: object) -> bool:
 _MISSING = object()
 
 
+def _shown(expected: object) -> str:
+    """A wanted value as a failure message names it: a record as ``<User 4>``."""
+    record_id = getattr(expected, "id", None)
+    if isinstance(record_id, int) and not isinstance(expected, str | int | float | dict | list):
+        return f"<{type(expected).__name__} {record_id}>"
+    return repr(expected)
+
+
 def _field(event: LiveEvent, key: str) -> object:
     """A body field, else a metadata field (``user_id`` is the body's: the student)."""
     for part in (event.payload.get("body") or {}, event.payload.get("metadata") or {}):
@@ -288,7 +296,7 @@ class Events:
     def _describe_miss(self, name, timeout, after, fields) -> str:
         wanted = name or "event"
         if fields:
-            wanted += " with " + ", ".join(f"{k}={v!r}" for k, v in fields.items())
+            wanted += " with " + ", ".join(f"{k}={_shown(v)}" for k, v in fields.items())
         arrived = self.all(after=after)
         lines = [f"no {wanted} arrived within {timeout} s; {len(arrived)} event(s) arrived"]
         shown = arrived[-20:]
