@@ -47,6 +47,8 @@ class Settings:
 
 
 _SETTINGS = pytest.StashKey[Settings]()
+# The canvases a test has set up, by fixture name: canvas_events finds its canvas here.
+_ACTIVE = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -197,6 +199,7 @@ def canvas(request: pytest.FixtureRequest, _mockcanvas_session: _Session) -> Ite
     app = _mockcanvas_session.fresh("canvas", settings)
     with route_requests(app, settings.base_url) as mock:
         handle = MockCanvas(app, settings.base_url, requests_mock=mock)
+        request.node.stash.setdefault(_ACTIVE, {})["canvas"] = handle
         yield handle
     handle.close_subscriptions()
 
@@ -212,6 +215,7 @@ def canvas_server(
     app = _mockcanvas_session.fresh("canvas_server", _settings(request))
     server = _mockcanvas_session.serve(app)
     handle = MockCanvas(app, server.url)
+    request.node.stash.setdefault(_ACTIVE, {})["canvas_server"] = handle
     yield handle
     handle.close_subscriptions()
 
@@ -220,11 +224,14 @@ def canvas_server(
 def canvas_events(request: pytest.FixtureRequest):
     """The Live Events of the canvas this test uses (``canvas`` or ``canvas_server``; ``canvas``
     when it uses neither): ``canvas_events.wait_for("grade_change", student_id=...)``."""
-    used = [name for name in ("canvas", "canvas_server") if name in request.fixturenames]
+    active = request.node.stash.get(_ACTIVE, {})  # also those got with getfixturevalue
+    requested = {n for n in ("canvas", "canvas_server") if n in request.fixturenames}
+    used = sorted(set(active) | requested)
     if len(used) > 1:
         pytest.fail(
             "canvas_events: this test uses both canvas and canvas_server; "
             "use canvas.events or canvas_server.events",
             pytrace=False,
         )
-    return request.getfixturevalue(used[0] if used else "canvas").events
+    name = used[0] if used else "canvas"
+    return (active.get(name) or request.getfixturevalue(name)).events
