@@ -107,6 +107,8 @@ def create_app(
         ),
         rng=random.Random(f"mockcanvas-runtime-{seed}"),
     )
+    if loaded is not None:  # what built the world: the test kit reads the kind of each key
+        inst.settings.extra["scenario"] = loaded
     attach_controls(
         inst, rebuild=rebuild, clock_start=start, throttle=throttle, control_token=control_token
     )
