@@ -31,6 +31,7 @@ __all__ = [
     "PayloadInvalid",
     "is_valid",
     "issues",
+    "json_path",
     "load",
     "names",
     "registry",
@@ -196,6 +197,11 @@ def _closest_alternative(error: ValidationError) -> list[ValidationError]:
     if len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]:
         return []
     return by_alternative[ranked[0][2]]
+
+
+def json_path(parts: Sequence[str | int]) -> str:
+    """The JSON path `issues` reports for a place given as keys and indexes."""
+    return _json_path(parts)
 
 
 def _json_path(parts: Sequence[str | int]) -> str:
