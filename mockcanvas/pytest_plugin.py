@@ -54,14 +54,14 @@ _ACTIVE = pytest.StashKey[dict]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockcanvas", "mock Canvas fixtures")
     options = (
-        ("seed", "world seed of the canvas fixtures (default 1)"),
-        ("size", "world size: small, medium, large or huge (default small)"),
-        ("scenario", "a scenario file or bundled scenario name to build the world from"),
-        ("base_url", f"base URL of the in-process canvas fixture (default {DEFAULT_BASE_URL})"),
+        ("seed", "N", "world seed of the canvas fixtures (default 1)"),
+        ("size", "SIZE", "world size: small, medium, large or huge (default small)"),
+        ("scenario", "FILE", "a scenario file or bundled scenario name to build the world from"),
+        ("base_url", "URL", f"base URL of the in-process canvas (default {DEFAULT_BASE_URL})"),
     )
-    for name, text in options:
+    for name, metavar, text in options:
         group.addoption(f"--mockcanvas-{name.replace('_', '-')}", dest=f"mockcanvas_{name}",
-                        default=None, help=text)  # fmt: skip
+                        metavar=metavar, default=None, help=text)  # fmt: skip
         parser.addini(f"mockcanvas_{name}", text, default=None)
 
 
