@@ -22,6 +22,7 @@ from .http import (
     submissions,
     users,
 )
+from .http import openapi as openapi_routes
 from .http import subscriptions as subscription_routes
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
@@ -89,7 +90,8 @@ def create_app(
     elif admin_token is not None:
         store.set_token(store.landmarks["admin"], admin_token)
 
-    app = Flask("mockcanvas")
+    app = Flask("mockcanvas", static_folder=None)  # no /static route: Canvas API has none
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS is unrouted in Rails: a 404
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False  # Rails does not redirect "//" paths; they are 404
     inst = app.extensions[EXTENSION_KEY] = Instance(
@@ -107,8 +109,6 @@ def create_app(
         ),
         rng=random.Random(f"mockcanvas-runtime-{seed}"),
     )
-    if loaded is not None:  # what built the world: the test kit reads the kind of each key
-        inst.settings.extra["scenario"] = loaded
     attach_controls(
         inst, rebuild=rebuild, clock_start=start, throttle=throttle, control_token=control_token
     )
@@ -124,3 +124,4 @@ def create_app(
     app.register_blueprint(control_grading.blueprint)
     app.register_blueprint(subscription_routes.blueprint)
     return app
+    app.register_blueprint(openapi_routes.blueprint)

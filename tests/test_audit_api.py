@@ -384,6 +384,10 @@ def test_unknown_routes_and_methods_answer_canvas_json(api, store):
         ("POST", f"/api/v1/audit/grade_change/courses/{store.landmarks['override_course']}"),
         ("DELETE", "/api/v1/audit/grade_change"),
         ("GET", "/not/canvas"),
+        # Rails routes no OPTIONS (Flask would answer 200 with Allow), nor Flask's /static.
+        ("OPTIONS", f"/api/v1/audit/grade_change/courses/{store.landmarks['override_course']}"),
+        ("OPTIONS", "/_mockcanvas/health"),
+        ("GET", "/static/app.js"),
     ]:
         response = api.request(method, path)
         assert response.status_code == 404, (method, path)

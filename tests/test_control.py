@@ -675,6 +675,25 @@ def test_journal_filters(mock):
     assert get("GET", "requests?after=x").status_code == 400
 
 
+def test_inbox_filters_and_a_negative_limit_is_400(mock):
+    mock.grade("13")
+    mock.grade("14")
+    names = [e["event_name"] for e in mock.events()]
+    assert names == ["grade_change", "course_grade_change"] * 2
+    get = mock.control
+    assert [e["seq"] for e in get("GET", "live_events?limit=3").get_json()["live_events"]] == [
+        1,
+        2,
+        3,
+    ]
+    after = get("GET", "live_events?after=2&event_name=grade_change").get_json()["live_events"]
+    assert [e["seq"] for e in after] == [3]
+    # A negative limit used to drop events from the end; like the journal's, it is a mistake.
+    negative = get("GET", "live_events?limit=-1")
+    assert negative.status_code == 400
+    assert negative.get_json() == {"message": "limit must be >= 0"}
+
+
 def test_the_journal_is_bounded_and_counts_what_it_evicts(mock):
     journal = controls(mock.inst).journal
     journal.resize(3)

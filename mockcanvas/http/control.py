@@ -82,12 +82,15 @@ def world() -> Response:
 def live_events() -> Response:
     """Emitted events, oldest first; filter by name, user, course, and after a sequence number."""
     names = request.args.getlist("event_name") + request.args.getlist("event_name[]")
+    limit = _int_arg("limit")
+    if limit is not None and limit < 0:
+        raise BadRequest("limit must be >= 0")
     events = current_instance().bus.inbox.select(
         names=names,
         user_id=_int_arg("user_id"),
         course_id=_int_arg("course_id"),
         after=_int_arg("after"),
-        limit=_int_arg("limit"),
+        limit=limit,
     )
     return canvas_json({"live_events": [e.summary() for e in events]})
 
