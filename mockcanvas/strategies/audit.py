@@ -22,7 +22,10 @@ from . import pins
 from .pins import UNSET
 from .scenes import (
     SUBMISSION_CHANGES,
+    UNGRADED,
     World,
+    check_grading_type,
+    check_points,
     draw_assignment_kind,
     draw_change,
     draw_override_scores,
@@ -100,15 +103,22 @@ def grade_change_event(
     pins.checked("grader_id", grader_id, lambda n, v: pins.local_id(n, v, nullable=True))
     pins.checked("override", override, pins.boolean)
     pins.checked("change", change, _change_kind)
+    pins.checked("grading_type", grading_type, check_grading_type)
+    pins.checked("points_possible", points_possible, check_points)
     pins.checked("created_at", created_at, pins.aware)
     pins.checked("time_zone", time_zone, _zone)
     pins.checked("anonymous", anonymous, pins.boolean)
-    if override is True and (
-        pins.is_set(assignment_id) or pins.is_set(change) or anonymous is True or grader_id is None
-    ):
+    assignment_facts = (
+        pins.is_set(assignment_id) or pins.is_set(change) or pins.is_set(grading_type)
+        or pins.is_set(points_possible) or anonymous is True or grader_id is None
+    )  # fmt: skip
+    if override is True and assignment_facts:
         raise ValueError(
-            "an override event has no assignment, change kind or anonymity, and always a grader"
+            "an override event has no assignment, change, grading type or anonymity, and always "
+            "a grader"
         )
+    if assignment_facts and not pins.is_set(override):
+        override = False  # the pins describe an assignment's event
     merge = pins.combine_merges(merge)
 
     @st.composite
@@ -336,7 +346,7 @@ def grade_change_compound(
             previous = last.get(key)
             kind = draw(sampled(next_kinds(previous)))  # type: ignore[arg-type]
             points = target.points_possible or 0.0
-            moved = draw_change(draw, kind, target.grading_type, points, previous)  # type: ignore[arg-type]
+            moved = draw_change(draw, kind, target.grading_type, points, previous or UNGRADED)  # type: ignore[arg-type]
             last[key] = moved
             versions[key] = versions.get(key, 0) + 1
             automatic = target.quiz_id is not None and kind == "grade" and "grader" not in anchors

@@ -26,6 +26,8 @@ from .scenes import (
     POST,
     SUBMISSION_CHANGES,
     World,
+    check_grading_type,
+    check_points,
     draw_assignment_kind,
     draw_change,
     draw_override_scores,
@@ -275,6 +277,8 @@ class GradeChangeFacts:
         pins.checked("grader_id", self.grader_id, lambda n, v: pins.local_id(n, v, nullable=True))
         pins.checked("submission_id", self.submission_id, pins.local_id)
         pins.checked("change", self.change, _grade_change_kind)
+        pins.checked("grading_type", self.grading_type, check_grading_type)
+        pins.checked("points_possible", self.points_possible, check_points)
         pins.checked("posted", self.posted, pins.boolean)
         if self.change == POST and self.posted is False:
             raise ValueError("a posting event leaves the grade posted: posted=False contradicts it")
@@ -287,7 +291,8 @@ def grade_change_scene(draw, env: Envelope, facts: GradeChangeFacts):
         draw, "grader_id", facts.grader_id, LOCAL_IDS,
         lambda n, v: pins.local_id(n, v, nullable=True),
     )  # fmt: skip
-    automatic = draw(MOSTLY_NOT)  # a quiz graded itself (drawn always, for shrinking)
+    # A quiz graded itself: drawn always, for shrinking; only grades and regrades are automatic.
+    automatic = draw(MOSTLY_NOT) and facts.change in (UNSET, "grade", "regrade")
     if not pins.is_set(facts.grader_id):
         grader = None if automatic else other_id(grader, student)
     _not_self(student, grader)
@@ -312,8 +317,8 @@ def grade_change_scene(draw, env: Envelope, facts: GradeChangeFacts):
         )  # fmt: skip
     world = scene.world
     grading_type, points = draw_assignment_kind(draw, facts.grading_type, facts.points_possible)
-    if automatic:
-        grading_type = "points"
+    if automatic and not pins.is_set(facts.grading_type):
+        grading_type = "points"  # a quiz's points; only ``points_possible`` stays as drawn
     change = draw_change(draw, kind, grading_type, points)
     posted = pins.pick(draw, "posted", facts.posted, MOSTLY, pins.boolean) or kind == POST
     assignment = world.assignment(

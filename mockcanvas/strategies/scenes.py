@@ -68,6 +68,10 @@ class Change:
         return self.excused_after or self.score_after is not None
 
 
+UNGRADED = Change("none", None, None, False, None, None, False)
+"""The state of a submission nobody has graded yet: where every history starts."""
+
+
 def draw_change(
     draw, kind: str, grading_type: str, points: float, before: Change | None = None
 ) -> Change:
@@ -140,18 +144,18 @@ _GRADING_TYPES = sampled(GRADABLE_TYPES)
 
 def draw_assignment_kind(draw, grading_type=pins.UNSET, points_possible=pins.UNSET):
     """``(grading_type, points_possible)`` of a gradable assignment."""
-    kind = pins.pick(draw, "grading_type", grading_type, _GRADING_TYPES, _grading_type)
+    kind = pins.pick(draw, "grading_type", grading_type, _GRADING_TYPES, check_grading_type)
     points = pins.pick(
-        draw, "points_possible", points_possible, sampled(POINTS_POSSIBLE[kind]), _points
+        draw, "points_possible", points_possible, sampled(POINTS_POSSIBLE[kind]), check_points
     )
     return kind, float(points)
 
 
-def _grading_type(name: str, value: object) -> None:
+def check_grading_type(name: str, value: object) -> None:
     pins.one_of(name, value, GRADABLE_TYPES)
 
 
-def _points(name: str, value: object) -> None:
+def check_points(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 10_000:
         raise ValueError(f"{name} must be a number of points above 0 (up to 10000), not {value!r}")
 
