@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from . import __version__, golden, scenario
+from . import __version__, golden, payloads, scenario
 from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
@@ -109,6 +109,14 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     golden.add_arguments(golden_docs)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check payload files against the JSON Schemas (exit 0 valid, 1 invalid, 2 unreadable)",
+        description=payloads.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    payloads.add_arguments(validate)
     return parser
 
 
@@ -190,7 +198,9 @@ def world(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"serve": serve, "world": world, "golden": golden.run}[args.command]
+    handler = {"serve": serve, "world": world, "golden": golden.run, "validate": payloads.run}[
+        args.command
+    ]
     try:
         return handler(args)
     except scenario.ScenarioError as error:  # a bad file, or history after --now: usage errors
