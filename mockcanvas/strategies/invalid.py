@@ -55,8 +55,10 @@ class Broken:
     """A payload with one rule of its schema broken.
 
     ``path`` is where ``schemas.issues`` reports the problem (a JSON path such as
-    ``$.events[0].links``); ``parts`` is the same place as keys and indexes. ``detail`` says
-    what was done (``removed 'grade'``), ``original`` is the valid payload it was made from.
+    ``$.events[0].links``); ``parts`` is the same place as keys and indexes. ``changed`` is the
+    value that was replaced, removed or added (``$.events[0].links.course`` for a missing
+    ``course``, whose ``path`` is its object). ``detail`` says what was done (``removed
+    'grade'``), ``original`` is the valid payload it was made from.
     """
 
     payload: Any
@@ -66,6 +68,7 @@ class Broken:
     detail: str
     original: Any = field(repr=False)
     parts: tuple[Part, ...] = ()
+    changed: str = "$"
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class _Site:
     detail: str
     change: Callable[[Any], Any]  # the node's new value, from its old value
     uris: tuple[str, ...]  # the schemas the node must meet (for the final check)
+    key: str | None = None  # the key removed or added, when the change is to an object's keys
 
 
 # -- schema access -------------------------------------------------------------------------------
@@ -226,38 +230,66 @@ def _value_sites(node: _Node, value: Any, parts: tuple[Part, ...]) -> Iterator[_
     uris = tuple(uri for uri, _ in node.mandatory)
     every = node.mandatory + node.chosen
     for wrong in _wrong_types(node):
-        yield _Site("type", parts, parts, f"{_json_type(wrong)} instead of {_json_type(value)}",
-                    lambda _, w=wrong: copy.deepcopy(w), uris)  # fmt: skip
+        yield _Site(
+            "type",
+            parts,
+            parts,
+            f"{_json_type(wrong)} instead of {_json_type(value)}",
+            lambda _, w=wrong: copy.deepcopy(w),
+            uris,
+        )
     for _, schema in every:
         if "const" in schema:
             const = schema["const"]
-            other = (not const) if isinstance(const, bool) else (
-                f"not_{const}" if isinstance(const, str) else "unexpected"
-            )  # fmt: skip
-            yield _Site("const", parts, parts, f"{other!r} instead of {const!r}",
-                        lambda _, o=other: o, uris)  # fmt: skip
+            other = (
+                (not const)
+                if isinstance(const, bool)
+                else (f"not_{const}" if isinstance(const, str) else "unexpected")
+            )
+            yield _Site(
+                "const", parts, parts, f"{other!r} instead of {const!r}", lambda _, o=other: o, uris
+            )
         if "enum" in schema:
-            yield _Site("enum", parts, parts, "'unknown' is not one of the choices",
-                        lambda _: "unknown", uris)  # fmt: skip
+            yield _Site(
+                "enum",
+                parts,
+                parts,
+                "'unknown' is not one of the choices",
+                lambda _: "unknown",
+                uris,
+            )
         if isinstance(value, str) and schema.get("format") in ("date-time", "uuid"):
             if schema["format"] == "uuid":
-                yield _Site("format", parts, parts, "a malformed UUID",
-                            lambda v: v[:-4] + "zzzz", uris)  # fmt: skip
+                yield _Site(
+                    "format", parts, parts, "a malformed UUID", lambda v: v[:-4] + "zzzz", uris
+                )
             for rule, bad in _bad_timestamps(value):
                 yield _Site(rule, parts, parts, f"timestamp {bad!r}", lambda _, b=bad: b, uris)
         if isinstance(value, str) and "pattern" in schema:
             pattern = re.compile(schema["pattern"])
             for bad in (value.upper(), *_BAD_STRINGS):
                 if bad != value and pattern.search(bad) is None:
-                    yield _Site("pattern", parts, parts, f"{bad!r} does not match the pattern",
-                                lambda _, b=bad: b, uris)  # fmt: skip
+                    yield _Site(
+                        "pattern",
+                        parts,
+                        parts,
+                        f"{bad!r} does not match the pattern",
+                        lambda _, b=bad: b,
+                        uris,
+                    )
                     break
         if isinstance(value, str) and schema.get("minLength", 0) >= 1:
             yield _Site("minLength", parts, parts, "an empty string", lambda _: "", uris)
         if isinstance(value, int | float) and not isinstance(value, bool) and "minimum" in schema:
             low = schema["minimum"]
-            yield _Site("minimum", parts, parts, f"{low - 1} below the minimum {low}",
-                        lambda _, lo=low: lo - 1, uris)  # fmt: skip
+            yield _Site(
+                "minimum",
+                parts,
+                parts,
+                f"{low - 1} below the minimum {low}",
+                lambda _, lo=low: lo - 1,
+                uris,
+            )
 
 
 def _object_sites(node: _Node, value: dict, parts: tuple[Part, ...]) -> Iterator[_Site]:
@@ -265,29 +297,55 @@ def _object_sites(node: _Node, value: dict, parts: tuple[Part, ...]) -> Iterator
     every = node.mandatory + node.chosen
     required = {key for _, schema in every for key in schema.get("required", ())}
     for key in sorted(required & value.keys()):
-        yield _Site("required", parts, parts, f"removed {key!r}",
-                    lambda obj, k=key: {n: v for n, v in obj.items() if n != k}, uris)  # fmt: skip
+        yield _Site(
+            "required",
+            parts,
+            parts,
+            f"removed {key!r}",
+            lambda obj, k=key: {n: v for n, v in obj.items() if n != k},
+            uris,
+            key,
+        )
     closed = [schema for _, schema in every if schema.get("additionalProperties") is False]
     known = {key for _, schema in every for key in schema.get("properties", {})}
     known |= {key for uri, schema in node.mandatory for key in _branch_properties(uri, schema)}
     if closed and not any("patternProperties" in schema for schema in closed):
         for key in _UNEXPECTED_KEYS:
             if key not in known:
-                yield _Site("additionalProperties", parts, (*parts, key), f"added {key!r}",
-                            lambda obj, k=key: {**obj, k: 1}, uris)  # fmt: skip
+                yield _Site(
+                    "additionalProperties",
+                    parts,
+                    (*parts, key),
+                    f"added {key!r}",
+                    lambda obj, k=key: {**obj, k: 1},
+                    uris,
+                    key,
+                )
                 break
     for _, schema in every:
         for key, rule in schema.get("properties", {}).items():
             if isinstance(rule, dict) and rule.get("not") in ({}, True) and key not in value:
-                yield _Site("not", parts, (*parts, key), f"added the forbidden {key!r}",
-                            lambda obj, k=key: {**obj, k: 1}, uris)  # fmt: skip
+                yield _Site(
+                    "not",
+                    parts,
+                    (*parts, key),
+                    f"added the forbidden {key!r}",
+                    lambda obj, k=key: {**obj, k: 1},
+                    uris,
+                    key,
+                )
         for key, needs in schema.get("dependentRequired", {}).items():
             for need in needs:
                 if key in value and need in value and need not in required:
-                    yield _Site("dependentRequired", parts, parts,
-                                f"removed {need!r}, which {key!r} needs",
-                                lambda obj, k=need: {n: v for n, v in obj.items() if n != k},
-                                uris)  # fmt: skip
+                    yield _Site(
+                        "dependentRequired",
+                        parts,
+                        parts,
+                        f"removed {need!r}, which {key!r} needs",
+                        lambda obj, k=need: {n: v for n, v in obj.items() if n != k},
+                        uris,
+                        need,
+                    )
 
 
 def _branch_properties(uri: str, schema: dict) -> set[str]:
@@ -309,12 +367,25 @@ def _array_sites(node: _Node, value: list, parts: tuple[Part, ...]) -> Iterator[
     uris = tuple(uri for uri, _ in node.mandatory)
     for _, schema in node.mandatory + node.chosen:
         if "maxItems" in schema and value:
-            yield _Site("maxItems", parts, parts, "one item too many",
-                        lambda items, n=schema["maxItems"]: items + [copy.deepcopy(items[-1])]
-                        * (n + 1 - len(items)), uris)  # fmt: skip
+            yield _Site(
+                "maxItems",
+                parts,
+                parts,
+                "one item too many",
+                lambda items, n=schema["maxItems"]: (
+                    items + [copy.deepcopy(items[-1])] * (n + 1 - len(items))
+                ),
+                uris,
+            )
         if schema.get("minItems", 0) >= 1 and value:
-            yield _Site("minItems", parts, parts, "too few items",
-                        lambda items, n=schema["minItems"]: items[: n - 1], uris)  # fmt: skip
+            yield _Site(
+                "minItems",
+                parts,
+                parts,
+                "too few items",
+                lambda items, n=schema["minItems"]: items[: n - 1],
+                uris,
+            )
 
 
 def _sites(uris: list[str], value: Any, parts: tuple[Part, ...] = ()) -> Iterator[_Site]:
@@ -425,6 +496,9 @@ def invalid(
                         detail=site.detail,
                         original=original,
                         parts=site.report,
+                        changed=schemas.json_path(
+                            (*site.node, site.key) if site.key else site.node
+                        ),
                     )
         reject()
 
