@@ -119,7 +119,7 @@ def test_compound_linked_objects_have_the_keys_the_server_sends(served, kind):
     server = {frozenset(o) for o in page["linked"][kind]}
     drawn: set[frozenset] = set()
     run(
-        mcst.grade_change_compound(min_events=3),
+        mcst.grade_change_compound(viewer="admin", min_events=3),
         lambda doc: drawn.update(frozenset(o) for o in doc["linked"][kind]),
         examples=15,
     )
@@ -248,6 +248,8 @@ def test_a_merge_pin_that_breaks_the_schema_is_a_clear_error():
         lambda: mcst.live_grade_override(grading_period_id=True),
         lambda: mcst.grade_change_compound(student_id=3, grader_id=3),
         lambda: mcst.grade_change_compound(min_events=5, max_events=2),
+        lambda: mcst.grade_change_compound(viewer="teacher", student_id=4),
+        lambda: mcst.grade_change_compound(viewer="student"),
         lambda: mcst.live_grade_change(merge=["not", "a", "mapping"]),
     ],
 )
@@ -345,6 +347,16 @@ def test_compound_pins_are_the_query_every_event_matches():
         check,
         examples=15,
     )
+
+
+def test_a_teacher_reading_the_log_sees_no_logins_or_sis_ids_of_users():
+    def check(doc):
+        for user in doc["linked"]["users"]:
+            assert not {"login_id", "sis_user_id", "integration_id"} & set(user)
+        for course in doc["linked"]["courses"]:
+            assert course["id"] == 5 and "sis_course_id" in course
+
+    run(mcst.grade_change_compound(course_id=5, viewer="teacher", min_events=2), check, examples=10)
 
 
 # -- coherent values -------------------------------------------------------------------------

@@ -65,13 +65,6 @@ def _change_kind(name: str, value: object) -> None:
     pins.one_of(name, value, SUBMISSION_CHANGES)
 
 
-def _zone(name: str, value: object) -> None:
-    try:
-        timefmt.zone(value)  # type: ignore[arg-type]
-    except Exception:
-        raise ValueError(f"{name} must be an IANA time zone name, not {value!r}") from None
-
-
 def grade_change_event(
     *,
     course_id=UNSET,
@@ -106,7 +99,7 @@ def grade_change_event(
     pins.checked("grading_type", grading_type, check_grading_type)
     pins.checked("points_possible", points_possible, check_points)
     pins.checked("created_at", created_at, pins.aware)
-    pins.checked("time_zone", time_zone, _zone)
+    pins.checked("time_zone", time_zone, pins.zone_name)
     pins.checked("anonymous", anonymous, pins.boolean)
     assignment_facts = (
         pins.is_set(assignment_id) or pins.is_set(change) or pins.is_set(grading_type)
@@ -139,7 +132,7 @@ def grade_change_event(
         if grader == student:
             raise ValueError(f"a student does not grade their own work: both are {student}")
         when = pins.pick(draw, "created_at", created_at, INSTANTS, pins.aware)
-        zone = pins.pick(draw, "time_zone", time_zone, TIME_ZONE_NAMES, _zone)
+        zone = pins.pick(draw, "time_zone", time_zone, TIME_ZONE_NAMES, pins.zone_name)
         stored_page_view = draw(BOOLEANS)
         current = draw(BOOLEANS)
         assignment = pins.pick(draw, "assignment_id", assignment_id, LOCAL_IDS, pins.local_id)
@@ -192,11 +185,15 @@ def grade_change_event(
     return pins.tagged(build(), "grade_change_event")
 
 
+VIEWERS = ("admin", "teacher")
+
+
 def grade_change_compound(
     *,
     course_id=UNSET,
     student_id=UNSET,
     grader_id=UNSET,
+    viewer=UNSET,
     time_zone=UNSET,
     min_events: int = 0,
     max_events: int = 6,
@@ -208,45 +205,44 @@ def grade_change_compound(
 
     A small school's grading history is drawn (one or two courses, their assignments, students
     and graders; grades, regrades, excusing, automatic quiz grades and final grade overrides, each
-    following the submission's previous change), then queried through ``services.audit`` as an
-    admin would ask for it: by course, by student or by grader, newest first. Every link of every
-    event therefore resolves to a linked object and every linked object is linked to.
+    following the submission's previous change), then queried through ``services.audit`` by
+    course, by student or by grader, newest first, and presented with ``compound_json``. Every
+    link of every event therefore resolves to a linked object, and every linked object is linked.
 
     Fact pins: ``course_id``, ``student_id``, ``grader_id`` (the query's conditions: every event
-    has them; pinning none queries by a drawn one of the three), ``time_zone`` (the caller's),
-    ``current_grade`` (``include[]=current_grade``), ``host`` (the URL templates' host, e.g.
-    ``"canvas.example.edu"``), and ``min_events``/``max_events`` (rows written; events the query
-    leaves out, such as overrides in a course that no longer allows them, are not counted).
+    has them; pinning none queries by a drawn one of the three), ``viewer`` (``"admin"``, or
+    ``"teacher"`` of the queried course, who is not shown SIS ids and logins of linked users),
+    ``time_zone`` (the caller's), ``current_grade`` (``include[]=current_grade``), ``host`` (the
+    URL templates' host, e.g. ``"canvas.example.edu"``) and ``min_events``/``max_events`` (rows
+    written; the query leaves out some, such as overrides in a course that no longer allows them).
     """
     pins.checked("course_id", course_id, pins.local_id)
     pins.checked("student_id", student_id, pins.local_id)
     pins.checked("grader_id", grader_id, pins.local_id)
-    pins.checked("time_zone", time_zone, _zone)
+    pins.checked("viewer", viewer, lambda n, v: pins.one_of(n, v, VIEWERS))
+    pins.checked("time_zone", time_zone, pins.zone_name)
     pins.checked("current_grade", current_grade, pins.boolean)
     if not 0 <= min_events <= max_events <= 50:
         raise ValueError("need 0 <= min_events <= max_events <= 50")
-    if (
-        pins.is_set(student_id)
-        and pins.is_set(grader_id)
-        and not isinstance(student_id, st.SearchStrategy)
-        and student_id == grader_id
-    ):
+    if isinstance(student_id, int) and student_id == grader_id:
         raise ValueError("a student does not grade their own work: student_id == grader_id")
+    if viewer == "teacher" and (pins.is_set(student_id) or pins.is_set(grader_id)):
+        raise ValueError("a teacher reads the log of a course: pin course_id, not people")
+    anchors = {
+        name
+        for name, pin in (("course", course_id), ("student", student_id), ("grader", grader_id))
+        if pins.is_set(pin)
+    }
+    if viewer == "teacher":
+        anchors.add("course")
     merge = pins.combine_merges(merge)
+    event_counts = st.integers(min_events, max_events)
 
     @st.composite
     def build(draw) -> dict:
         words = Words(draw(SEEDS))
-        anchors = {
-            name
-            for name, pin in (
-                ("course", course_id), ("student", student_id), ("grader", grader_id)
-            )
-            if pins.is_set(pin)
-        }  # fmt: skip
-        if not anchors:
-            anchors = {draw(_ROUTES)}
-        zone = pins.pick(draw, "time_zone", time_zone, _ZONE_OR_DEFAULT, _zone)
+        query_by = anchors or {draw(_ROUTES)}
+        zone = pins.pick(draw, "time_zone", time_zone, _ZONE_OR_DEFAULT, pins.zone_name)
         start = draw(_HISTORY_START)
         world = World(
             words,
@@ -255,18 +251,68 @@ def grade_change_compound(
             default_time_zone=draw(TIME_ZONE_NAMES),
             now=start + timedelta(days=365),
         )
-        store = world.store
+        school = _School.draw(draw, world, query_by, course_id, student_id, grader_id)
+        drawn_viewer = draw(MOSTLY_NOT)  # a teacher when only a course is queried
+        if pins.is_set(viewer):
+            as_teacher = pins.given(draw, "viewer", viewer) == "teacher"
+        else:
+            as_teacher = drawn_viewer and query_by == {"course"}
+        if as_teacher:
+            reader = world.user(school.graders[0])
+        else:
+            reader = world.user(school.admin_id)
+            world.admin(reader)
+        reader.time_zone = zone
+        for _ in range(draw(event_counts)):
+            school.write_row(draw, start)
+        school.finish(start)
+        params = {}
+        if "course" in query_by:
+            params["course_id"] = str(school.courses[0].id)
+        if "student" in query_by:
+            params["student_id"] = str(school.students[0])
+        if "grader" in query_by:
+            params["grader_id"] = str(school.graders[0])
+        include = pins.pick(draw, "current_grade", current_grade, BOOLEANS, pins.boolean)
+        query = EventQuery(per_page=100, include_current_grade=include)
+        page = audit.advanced_query(world.store, reader, params, query)
+        chosen_host = pins.given(draw, "host", host) if pins.is_set(host) else world.host
+        payload = compound_json(page, store=world.store, base_url=f"https://{chosen_host}")
+        return pins.apply_merge(draw, payload, merge, "grade_change_compound")
 
-        # People and places: ids distinct per table. An anchored dimension has one member, so
-        # every row the history writes is one the query returns.
+    return pins.tagged(build(), "grade_change_compound")
+
+
+class _School:
+    """The people, courses and assignments of a drawn history, and the history itself.
+
+    A queried dimension (a pinned course, student or grader) has one member, so every row the
+    history writes is one the query can return; each row follows its submission's (or its
+    student's override's) previous change.
+    """
+
+    def __init__(self, world: World, students, graders, courses, assignments, admin_id, anchors):
+        self.world = world
+        self.students: list[int] = students
+        self.graders: list[int] = graders
+        self.courses = courses
+        self.assignments = assignments
+        self.admin_id: int = admin_id
+        self.anchors = anchors
+        self.when = None
+        self.last: dict[tuple[int, int], object] = {}
+        self.versions: dict[tuple[int, int], int] = {}
+        self.overrides: dict[tuple[int, int], float | None] = {}
+
+    @classmethod
+    def draw(cls, draw, world: World, anchors, course_id, student_id, grader_id) -> _School:
         user_ids = draw(_USER_IDS)
         student = _pinned(draw, "student_id", student_id)
         grader = _pinned(draw, "grader_id", grader_id)
         if student is not None and student == grader:
             raise ValueError(f"a student does not grade their own work: both are {student}")
         free = [i for i in user_ids if i not in (student, grader)]
-        viewer = world.user(free.pop(), time_zone=zone)
-        world.admin(viewer)
+        admin_id = free.pop()
         if "student" in anchors:
             students = [student or free.pop()]
         else:
@@ -281,120 +327,102 @@ def grade_change_compound(
             for i in course_ids[:course_count]
         ]
         for course in courses:
-            for student in students:
-                world.enroll(world.user(student), course, "StudentEnrollment")
-            for grader in graders:
-                world.enroll(world.user(grader), course, "TeacherEnrollment")
+            for user_id in students:
+                world.enroll(world.user(user_id), course, "StudentEnrollment")
+            for user_id in graders:
+                world.enroll(world.user(user_id), course, "TeacherEnrollment")
         assignment_ids = iter(draw(_ASSIGNMENT_IDS))
         assignments = []
         for course in courses:
             for _ in range(draw(_ONE_TO_THREE)):
                 kind, points = draw_assignment_kind(draw)
-                quiz = kind == "points" and words.chance(0.3)
-                anonymous = draw(MOSTLY_NOT)
+                quiz, anonymous = draw(MOSTLY_NOT), draw(MOSTLY_NOT)
                 assignments.append(
                     world.assignment(
-                        next(assignment_ids), course, kind, points, quiz=quiz,
-                        anonymous=anonymous, muted=anonymous and words.chance(0.7),
+                        next(assignment_ids), course, kind, points,
+                        quiz=quiz and kind == "points",
+                        anonymous=anonymous, muted=anonymous and world.words.chance(0.7),
                     )
                 )  # fmt: skip
+        return cls(world, students, graders, courses, assignments, admin_id, anchors)
 
-        # History: each row follows its submission's (or enrollment's override's) last change.
-        rows = draw(st.integers(min_events, max_events))
-        when = start
-        last: dict[tuple[int, int], object] = {}
-        versions: dict[tuple[int, int], int] = {}
-        overrides: dict[tuple[int, int], float | None] = {}
-        submission_ids = iter(range(1, 10**6))
-        for _ in range(rows):
-            when += timedelta(seconds=draw(_GAPS))
-            student = world.user(pick_from(draw, students))
-            grader = world.user(pick_from(draw, graders))
-            course = pick_from(draw, courses)
-            target = pick_from(draw, [*(a for a in assignments if a.course_id == course.id), None])
-            request_id = words.uuid()
-            if draw(BOOLEANS):
-                world.page_view(request_id, grader, course, _grade_url(world, course, target,
-                                                                       student), when)  # fmt: skip
-            common = {
-                "id": store.grade_changes.next_id(),
-                "uuid": words.uuid(),
-                "created_at": int(when.timestamp()),
-                "root_account_id": world.root.id,
-                "account_id": course.account_id,
-                "course_id": course.id,
-                "student_id": student.id,
-                "request_id": request_id,
-            }
-            if target is None:
-                key = (course.id, student.id)
-                old = overrides.get(key)
-                _, new = draw_override_scores(draw, old)
-                overrides[key] = new
-                before, after = override_grades(old, new)
-                store.add_grade_change(
-                    GradeChange(
-                        **common, grader_id=grader.id, assignment_id=None, submission_id=None,
-                        grade_before=before, grade_after=after, excused_before=False,
-                        excused_after=False, graded_anonymously=False,
-                        points_possible_before=None, points_possible_after=None,
-                        version_number=0, override=True,
-                    )
-                )  # fmt: skip
-                continue
-            key = (target.id, student.id)
-            previous = last.get(key)
-            kind = draw(sampled(next_kinds(previous)))  # type: ignore[arg-type]
-            points = target.points_possible or 0.0
-            moved = draw_change(draw, kind, target.grading_type, points, previous or UNGRADED)  # type: ignore[arg-type]
-            last[key] = moved
-            versions[key] = versions.get(key, 0) + 1
-            automatic = target.quiz_id is not None and kind == "grade" and "grader" not in anchors
-            _, submission = world.submission(
-                next(submission_ids), target, student, moved,
-                grader_id=None if automatic else grader.id,
-                posted=not target.muted, when=when, version=versions[key],
-            )  # fmt: skip
-            stored = store.submission_for(target.id, student.id)
-            stored.score, stored.grade, stored.excused = (
-                moved.score_after, moved.grade_after, moved.excused_after
-            )  # fmt: skip
-            stored.workflow_state = submission.workflow_state
+    def write_row(self, draw, start) -> None:
+        """One audit row: a change of a submission, or of a student's final grade override."""
+        world, store = self.world, self.world.store
+        self.when = (self.when or start) + timedelta(seconds=draw(_GAPS))
+        student = world.user(pick_from(draw, self.students))
+        grader = world.user(pick_from(draw, self.graders))
+        course = pick_from(draw, self.courses)
+        target = pick_from(draw, [*(a for a in self.assignments if a.course_id == course.id), None])
+        request_id = world.words.uuid()
+        if draw(BOOLEANS):
+            url = _grade_url(world, course, target, student)
+            world.page_view(request_id, grader, course, url, self.when)
+        common = {
+            "id": store.grade_changes.next_id(),
+            "uuid": world.words.uuid(),
+            "created_at": int(self.when.timestamp()),
+            "root_account_id": world.root.id,
+            "account_id": course.account_id,
+            "course_id": course.id,
+            "student_id": student.id,
+            "request_id": request_id,
+        }
+        if target is None:
+            key = (course.id, student.id)
+            old = self.overrides.get(key)
+            _, new = draw_override_scores(draw, old)
+            self.overrides[key] = new
+            before, after = override_grades(old, new)
             store.add_grade_change(
                 GradeChange(
-                    **common, grader_id=None if automatic else grader.id,
-                    assignment_id=target.id, submission_id=stored.id,
-                    grade_before=moved.grade_before, grade_after=moved.grade_after,
-                    excused_before=moved.excused_before, excused_after=moved.excused_after,
-                    graded_anonymously=target.anonymous_grading and target.muted,
-                    points_possible_before=target.points_possible,
-                    points_possible_after=target.points_possible,
-                    version_number=versions[key],
-                    score_before=moved.score_before, score_after=moved.score_after,
+                    **common, grader_id=grader.id, assignment_id=None, submission_id=None,
+                    grade_before=before, grade_after=after, excused_before=False,
+                    excused_after=False, graded_anonymously=False, points_possible_before=None,
+                    points_possible_after=None, version_number=0, override=True,
                 )
             )  # fmt: skip
-        for (course_key, student_key), score in overrides.items():
-            enrollment = world.enroll(
-                world.user(student_key), store.courses[course_key], "StudentEnrollment"
+            return
+        key = (target.id, student.id)
+        previous = self.last.get(key) or UNGRADED
+        kind = draw(sampled(next_kinds(self.last.get(key))))  # type: ignore[arg-type]
+        points = target.points_possible or 0.0
+        moved = draw_change(draw, kind, target.grading_type, points, previous)  # type: ignore[arg-type]
+        self.last[key] = moved
+        self.versions[key] = version = self.versions.get(key, 0) + 1
+        automatic = target.quiz_id is not None and kind == "grade" and "grader" not in self.anchors
+        _, submission = world.submission(
+            len(self.versions), target, student, moved,
+            grader_id=None if automatic else grader.id, posted=not target.muted,
+            when=self.when, version=version,
+        )  # fmt: skip
+        stored = store.submission_for(target.id, student.id)
+        stored.score, stored.grade, stored.excused = (
+            moved.score_after, moved.grade_after, moved.excused_after
+        )  # fmt: skip
+        stored.workflow_state = submission.workflow_state
+        store.add_grade_change(
+            GradeChange(
+                **common, grader_id=None if automatic else grader.id,
+                assignment_id=target.id, submission_id=stored.id,
+                grade_before=moved.grade_before, grade_after=moved.grade_after,
+                excused_before=moved.excused_before, excused_after=moved.excused_after,
+                graded_anonymously=target.anonymous_grading and target.muted,
+                points_possible_before=target.points_possible,
+                points_possible_after=target.points_possible, version_number=version,
+                score_before=moved.score_before, score_after=moved.score_after,
             )
-            row = world.score(store.new_id("scores"), enrollment, created=start)
+        )  # fmt: skip
+
+    def finish(self, start) -> None:
+        """Store each student's current override score, which ``current_grade`` reads."""
+        store = self.world.store
+        for (course_key, student_key), score in self.overrides.items():
+            enrollment = self.world.enroll(
+                self.world.user(student_key), store.courses[course_key], "StudentEnrollment"
+            )
+            row = self.world.score(store.new_id("scores"), enrollment, created=start)
             row.override_score = score
-
-        params = {}
-        if "course" in anchors:
-            params["course_id"] = str(courses[0].id)
-        if "student" in anchors:
-            params["student_id"] = str(students[0])
-        if "grader" in anchors:
-            params["grader_id"] = str(graders[0])
-        include = pins.pick(draw, "current_grade", current_grade, BOOLEANS, pins.boolean)
-        query = EventQuery(per_page=100, include_current_grade=include)
-        page = audit.advanced_query(store, viewer, params, query)
-        chosen_host = pins.given(draw, "host", host) if pins.is_set(host) else world.host
-        payload = compound_json(page, store=store, base_url=f"https://{chosen_host}")
-        return pins.apply_merge(draw, payload, merge, "grade_change_compound")
-
-    return pins.tagged(build(), "grade_change_compound")
 
 
 def _pinned(draw, name: str, pin: object) -> int | None:

@@ -20,7 +20,6 @@ from ..presenters import live_events as presenters
 from ..services.context import RequestContext
 from ..services.progress import BULK_UPDATE_JOB_TAG, JOB_REQUEST_ID, POST_GRADES_JOB_TAG
 from . import pins
-from .audit import _zone
 from .pins import UNSET
 from .scenes import (
     POST,
@@ -102,7 +101,7 @@ class Envelope:
         pins.checked("job", self.job, pins.boolean)
         pins.checked("context_role", self.context_role, _role)
         pins.checked("event_time", self.event_time, pins.aware)
-        pins.checked("time_zone", self.time_zone, _zone)
+        pins.checked("time_zone", self.time_zone, pins.zone_name)
 
 
 def _scene(
@@ -144,7 +143,7 @@ def _scene(
     # so every form takes the same choices and shrinks to the plainest: a teacher's request.
     drawn_job = draw(MOSTLY_NOT)
     drawn_actor = draw(LOCAL_IDS)
-    zone = pins.pick(draw, "time_zone", env.time_zone, TIME_ZONE_NAMES, _zone)
+    zone = pins.pick(draw, "time_zone", env.time_zone, TIME_ZONE_NAMES, pins.zone_name)
     drawn_role = draw(_ROLES)
     if pins.is_set(env.job):
         job = pins.given(draw, "job", env.job, pins.boolean)

@@ -25,7 +25,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from .. import schemas
+from .. import schemas, timefmt
 from ..ids import SHARD_FACTOR
 
 
@@ -80,6 +80,13 @@ def aware(name: str, value: object, *, nullable: bool = False) -> None:
         return
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, not {value!r}")
+
+
+def zone_name(name: str, value: object) -> None:
+    try:
+        timefmt.zone(value)  # type: ignore[arg-type]
+    except Exception:
+        raise ValueError(f"{name} must be an IANA time zone name, not {value!r}") from None
 
 
 Check = Callable[[str, object], None]
