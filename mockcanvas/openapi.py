@@ -176,7 +176,14 @@ def _query_list(name: str, description: str) -> dict:
     }
 
 
-_CONTROL_INTEGER = {"type": "integer"}
+def _digits(pattern: str) -> dict:
+    """A control API query number as the ASCII text it must be; empty counts as not sent. The
+    ``not`` keeps a Python-minded generator from ending a value with a newline ``$`` allows."""
+    return {"type": "string", "pattern": f"^({pattern})?$", "not": {"pattern": "\\n"}}
+
+
+_CONTROL_INTEGER = _digits("-?[0-9]+")
+_CONTROL_COUNT = _digits("[0-9]+")
 
 _AUDIT_QUERY = [
     _query(
@@ -746,7 +753,7 @@ def _bulk_body(*, nested_by_assignment: bool) -> dict:
                 "schema": {
                     "type": "object",
                     "minProperties": 1,
-                    "propertyNames": {"pattern": keys},
+                    "propertyNames": {"pattern": keys, **_ONE_LINE},
                     "additionalProperties": {"type": "string"},
                 }
             },
@@ -764,7 +771,6 @@ def _graphql_body() -> dict:
         "content": {
             _TEXT_JSON: {
                 "schema": {
-                    "type": "object",
                     "properties": {
                         "query": {"description": "The GraphQL document."},
                         "variables": {"description": "An object, or a JSON string of one."},
@@ -842,7 +848,7 @@ def _control_operations(guarded: bool) -> Iterator[dict]:
             _query("user_id", "Only events about this user. " + integer, _CONTROL_INTEGER),
             _query("course_id", "Only events in this course. " + integer, _CONTROL_INTEGER),
             _query("after", "Only events with a larger `seq`. " + integer, _CONTROL_INTEGER),
-            _query("limit", "At most this many.", {"type": "integer", "minimum": 0}),
+            _query("limit", "At most this many.", _CONTROL_COUNT),
         ],
         errors=errors('A parameter that is not an integer: `{"message": ...}`.'),
     )
@@ -967,7 +973,14 @@ def _control_operations(guarded: bool) -> Iterator[dict]:
             _query(
                 "baseline",
                 "`true` makes the import what reset restores (case-insensitive).",
-                {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"},
+                {
+                    "type": "string",
+                    "not": {"pattern": "[^A-Za-z]"},
+                    "anyOf": [
+                        {"pattern": "^[Tt][Rr][Uu][Ee]", "maxLength": 4},
+                        {"pattern": "^[Ff][Aa][Ll][Ss][Ee]", "maxLength": 5},
+                    ],
+                },
             )
         ],
         body=_required_json(_ref("control_state")),
@@ -986,7 +999,7 @@ def _control_operations(guarded: bool) -> Iterator[dict]:
         {"200": _json("Entries and counts.", _ref("control_requests"))},
         parameters=[
             _query("after", "Only entries with a larger `seq`. " + integer, _CONTROL_INTEGER),
-            _query("limit", "At most this many.", {"type": "integer", "minimum": 0}),
+            _query("limit", "At most this many.", _CONTROL_COUNT),
             _query("path", "A glob on the path (`*`, `**`, `?`)."),
             _query("method", "Only this HTTP method (any case)."),
         ],
@@ -1077,11 +1090,11 @@ def _subscription_operations(control, errors) -> Iterator[dict]:
         tags=tags,
     )
     page = [
-        _query("after", "Log entries after this `n`.", {"type": "integer", "minimum": 0}),
+        _query("after", "Log entries after this `n`.", _CONTROL_COUNT),
         _query(
             "limit",
             "Entries per page (default 100; clamped to 1..1000).",
-            {"type": "integer", "minimum": 0},
+            _CONTROL_COUNT,
         ),
     ]
     yield control(
@@ -1135,7 +1148,7 @@ def _subscription_operations(control, errors) -> Iterator[dict]:
             _query(
                 "timeout",
                 "Seconds to wait (default 5, at most 60).",
-                {"type": "number", "minimum": 0},
+                _digits("[0-9]+([.][0-9]+)?([eE][+-]?[0-9]+)?"),
             ),
         ],
         errors=errors("`timeout` is not a non-negative number of seconds.", missing),
@@ -1223,7 +1236,10 @@ _CLOCK_BODY = {
     "not": {"required": ["freeze", "unfreeze"]},
 }
 
-_HEADER_TEXT = {"type": "string", "pattern": "^[^\r\n]*$"}
+# Unanchored on purpose: a Python-style "$" would let a generator end a value with a newline.
+_ONE_LINE = {"not": {"pattern": "[\r\n]"}}
+_HEADER_TEXT = {"type": "string", **_ONE_LINE}
+_LETTERS = {"type": "string", "minLength": 1, "not": {"pattern": "[^A-Za-z]"}}
 _FAULT_COMMON = {
     "path": {"type": ["string", "null"], "minLength": 1, "description": "A glob on the path."},
     "regex": {
@@ -1233,13 +1249,14 @@ _FAULT_COMMON = {
         "description": "A regular expression (Python's syntax) searched in the path.",
     },
     "method": {
-        "description": "An HTTP method or a list of them (letters only, any case).",
+        "description": "An HTTP method or a list of them (ASCII letters, any case); null is none.",
         "anyOf": [
-            {"type": "string", "pattern": "^[A-Za-z]+$"},
+            {"type": "null"},
+            _LETTERS,
             {
                 "type": "array",
                 "minItems": 1,
-                "items": {"type": "string", "pattern": "^[A-Za-z]+$"},
+                "items": _LETTERS,
             },
         ],
     },
@@ -1266,7 +1283,7 @@ _FAULT_BODY = {
                 "body": {"description": "Any JSON value."},
                 "headers": {
                     "type": "object",
-                    "propertyNames": {"minLength": 1, "pattern": "^[^\r\n]*$"},
+                    "propertyNames": {"minLength": 1, **_ONE_LINE},
                     "additionalProperties": _HEADER_TEXT,
                 },
             },
@@ -1355,9 +1372,14 @@ _TEXT = {"type": "string", "pattern": _NOT_BLANK}
 _PORT = "([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 _HTTP_URL = {
     "type": "string",
-    "description": "An http:// or https:// URL naming a host, without credentials.",
-    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~!$&'()*+,;=%-]+|\\[[0-9A-Fa-f:.]+\\])"
-    f"(:{_PORT})?([/?#][\\s\\S]*)?$",
+    "description": "An http:// or https:// URL naming a host, without credentials, in printable "
+    "ASCII. A bracketed IPv6 host (`http://[::1]:9000/`) is accepted too; the pattern leaves it "
+    "out because a regular expression cannot tell a valid IPv6 address.",
+    # Printable ASCII only (http.client sends nothing else); the host is what urlsplit reads as one.
+    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"
+    "[\\x21\\x22\\x24-\\x2e\\x30-\\x39\\x3b-\\x3e\\x41-\\x5a\\x5c\\x5e-\\x7e]+"
+    f"(:({_PORT})?)?([/?#][!-~]*)?$",
+    "not": {"pattern": "[^!-~]"},
 }
 _SUBSCRIPTION_COMMON = {
     "name": {"type": ["string", "null"], "maxLength": 255, "pattern": _NOT_BLANK},
@@ -1385,7 +1407,13 @@ _SUBSCRIPTION_BODY = {
             "properties": {
                 "kind": {"const": "sqs"},
                 "queue_url": _HTTP_URL,
-                "region": {"type": ["string", "null"], "pattern": _NOT_BLANK},
+                "region": {
+                    "description": "An AWS region name (a host label, not all digits); by "
+                    "default the queue URL's, the environment's, or `us-east-1`.",
+                    "type": ["string", "null"],
+                    "pattern": "^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$",
+                    "not": {"type": "string", "pattern": "[^a-zA-Z0-9-]|^[0-9]+$"},
+                },
                 "endpoint_url": {"anyOf": [_HTTP_URL, {"type": "null"}]},
                 "signed": {"const": False},
                 **_SUBSCRIPTION_COMMON,

@@ -26,6 +26,7 @@ from .clock import Clock
 from .controls import controls
 from .errors import BadRequest
 from .instance import Instance
+from .jsonnum import whole
 from .models import (
     Account,
     AccountAdmin,
@@ -239,8 +240,9 @@ def _decoder(hint: Any):
                 return value
             raise BadRequest(f"{where} must be true or false")
         if base is int:
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
+            number = whole(value)
+            if number is not None:
+                return number
             raise BadRequest(f"{where} must be an integer")
         if base is float:
             if (
@@ -351,19 +353,21 @@ def _decode_row(table: Table, raw: object, where: str) -> object:
 
 
 def _int_map(value: object, where: str, *, low: int | None = None) -> dict[str, int]:
-    mapping = _object(value, where)
-    for name, number in mapping.items():
-        if isinstance(number, bool) or not isinstance(number, int):
+    mapping = dict(_object(value, where))
+    for name, raw in mapping.items():
+        number = whole(raw)
+        if number is None:
             raise BadRequest(f"{where}.{name} must be an integer")
         if low is not None and number < low:
             raise BadRequest(f"{where}.{name} must be at least {low}")
+        mapping[name] = number
     return mapping
 
 
 def build_store(data: object) -> tuple[Store, datetime, bool]:
     """A store (and clock setting) from exported data; raises BadRequest at the first problem."""
     data = _object(data, "the state")
-    if data.get("format") != FORMAT or data.get("version") != VERSION:
+    if data.get("format") != FORMAT or whole(data.get("version")) != VERSION:
         raise BadRequest(f'the state must have "format": "{FORMAT}" and "version": {VERSION}')
     missing = sorted(_TOP_KEYS - set(data))
     unknown = sorted(set(data) - _TOP_KEYS)
@@ -404,8 +408,10 @@ def build_store(data: object) -> tuple[Store, datetime, bool]:
                     raise BadRequest(f"{where}: no {target} with id {value}")
 
     root = data["root_account_id"]
-    if root is not None and (isinstance(root, bool) or root not in store.accounts):
-        raise BadRequest("root_account_id must be null or the id of an account")
+    if root is not None:
+        root = whole(root)  # not a number (an object, say) is no id, rather than a crash
+        if root is None or root not in store.accounts:
+            raise BadRequest("root_account_id must be null or the id of an account")
     store.root_account_id = root
     store.landmarks.update(_int_map(data["landmarks"], "landmarks"))
     tokens = _int_map(data["tokens"], "tokens")

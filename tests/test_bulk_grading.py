@@ -169,6 +169,8 @@ def test_missing_grade_data_is_400_with_canvas_bare_text(g):
     for response in (
         post_assignment(g, "points_assignment"),
         post_course(g, 1, json={"grade_data": {}}),
+        # JSON `null` parses: it is a body without grade_data, not one Rails cannot read.
+        post_course(g, 1, data="null", content_type="application/json"),
     ):
         assert response.status_code == 400
         assert response.get_data(as_text=True) == "'grade_data' parameter required"

@@ -388,6 +388,31 @@ def test_faults_are_listed_and_deleted(mock):
     assert mock.control("DELETE", "faults").get_json() == {"deleted": 1}
 
 
+def test_whole_numbers_written_as_floats_are_integers(mock):
+    # JSON has one number type: 503.0 is the integer 503 to JSON Schema and to every client that
+    # writes doubles. The control API used to refuse it where it wants an integer.
+    fault = add_fault(mock, path="/api/v1/audit/**", status=503.0, count=2.0)
+    assert (fault["status"], fault["count"]) == (503, 2)
+    assert mock.course_log().status_code == 503
+    ids = {
+        "course_id": float(mock.id("override_course")),
+        "assignment_id": float(mock.id("points_assignment")),
+        "user_id": float(mock.id("student")),
+    }
+    graded = mock.control("POST", "grades", json={**ids, "posted_grade": "9"})
+    assert graded.status_code == 200
+    assert graded.get_json()["submission"]["grade"] == "9"
+    exported = json.loads(mock.state_bytes())
+    exported["root_account_id"] = float(exported["root_account_id"])
+    exported["sequences"] = {k: float(v) for k, v in exported["sequences"].items()}
+    before = mock.state_bytes()
+    body = json.dumps(exported)  # not json=: the test client would sort the keys
+    assert mock.control("PUT", "state", data=body, content_type="application/json").status_code == (
+        200
+    )
+    assert mock.state_bytes() == before
+
+
 @pytest.mark.parametrize(
     "spec",
     [
@@ -404,6 +429,8 @@ def test_faults_are_listed_and_deleted(mock):
         {"path": "/a", "probability": 1.5},
         {"path": "/a", "count": 0},
         {"path": "/a", "method": "G E T"},
+        {"path": "/a", "method": "GÉT"},  # str.isalpha() alone took any letter
+        {"path": "/a", "status": 500.5},
         {"path": "/a", "headers": {"X": "a\r\nb"}},
         {"path": "/a", "colour": "red"},
     ],
@@ -591,6 +618,10 @@ def _broken(data: dict, how: str) -> object:
         data["clock"] = {"now": "later", "frozen": True}
     elif how == "missing field":
         del data["assignments"][0]["name"]
+    elif how == "object as root account":
+        data["root_account_id"] = {}  # used to crash (an unhashable dict looked up as an id)
+    elif how == "true as version":
+        data["version"] = True
     return data
 
 
@@ -613,6 +644,8 @@ def _broken(data: dict, how: str) -> object:
         "sequence too low",
         "bad clock",
         "missing field",
+        "object as root account",
+        "true as version",
     ],
 )
 def test_bad_imports_are_400_and_change_nothing(mock, how):
@@ -673,6 +706,11 @@ def test_journal_filters(mock):
     assert [e["seq"] for e in puts] == [4]
     assert get("GET", "requests?path=/_mockcanvas/health").get_json()["requests"][0]["seq"] == 5
     assert get("GET", "requests?after=x").status_code == 400
+    # Only ASCII digits: str.isdigit() took "²" and strip() took " 2 ".
+    for value in ("%C2%B2", "%202%20", "--2", "2.0"):
+        assert get("GET", f"requests?after={value}").status_code == 400, value
+        assert get("GET", f"live_events?limit={value}").status_code == 400, value
+    assert get("GET", "requests?after=").status_code == 200  # empty is not sent
 
 
 def test_inbox_filters_and_a_negative_limit_is_400(mock):

@@ -333,6 +333,16 @@ def test_a_missing_query_is_a_graphql_error(g, body):
     assert ok(response) == {"errors": [{"message": "No query string was present"}]}
 
 
+@pytest.mark.parametrize("text", ["null", "[null, null]", "5"])
+def test_json_that_is_not_an_object_has_no_query_rather_than_a_bad_body(g, text):
+    # Rails parses any JSON (a non-object lands in params[:_json]); `null` used to be taken for
+    # a body that does not parse, a 400.
+    response = g.client.post(
+        "/api/graphql", data=text, content_type="application/json", headers=g.headers("teacher")
+    )
+    assert ok(response) == {"errors": [{"message": "No query string was present"}]}
+
+
 def test_syntax_and_validation_errors_have_no_data(g):
     for query in ("{ course(id: ", "{ nope }", "mutation { setOverrideScore { grades { x } } }"):
         body = ok(g.graphql(query))

@@ -20,6 +20,7 @@ from schemathesis.openapi.checks import (
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 from mockcanvas import create_app, state
+from mockcanvas.controls import controls
 from mockcanvas.openapi import build, document
 from mockcanvas.resources import data_dir
 from mockcanvas.sinks import registry as sinks
@@ -92,6 +93,12 @@ STATE_DEPENDENT_400 = {
         # maximum >= high_water_mark, of the body or of the current settings.
         r"maximum must be at least high_water_mark",
     ),
+    ("POST", "/_mockcanvas/subscriptions"): (
+        # backoff_max >= backoff_base, sent or default.
+        r"backoff_max must be at least backoff_base",
+        # The region read from queue_url (sqs.<region>.amazonaws.com) when none is given.
+        r"region_name '.*' doesn't match a supported format",
+    ),
     ("PUT", "/_mockcanvas/state"): (
         # References between tables, unique ids, sequences above the ids in use.
         r".",
@@ -125,26 +132,31 @@ def unsupported_method_is_a_rails_404(ctx, response, case):
     return None
 
 
-def _fresh(app) -> None:
-    inst = app.extensions["mockcanvas"]
-    for subscription in sinks.registry_for(inst.bus).all():
-        sinks.unsubscribe(inst, subscription.id)
-    state.reset(inst)
+ST_INST = ST_APP.extensions["mockcanvas"]
+ADMIN_TOKEN = ST_INST.store.token_for(ST_INST.store.landmarks["admin"])
+SEED_BASELINE = (controls(ST_INST).baseline(), ST_INST.clock.now(), ST_INST.clock.frozen)
+
+
+def _fresh() -> None:
+    """The seeded world again, with no subscriptions: each case starts where the first did."""
+    for subscription in sinks.registry_for(ST_INST.bus).all():
+        sinks.unsubscribe(ST_INST, subscription.id)
+    if controls(ST_INST).baseline() is not SEED_BASELINE[0]:  # PUT /state?baseline=true
+        controls(ST_INST).set_baseline(*SEED_BASELINE)
+    state.reset(ST_INST)
 
 
 @schema.parametrize()
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 def test_app_meets_its_openapi_document(case, tmp_path_factory):
-    _fresh(ST_APP)
-    store = ST_APP.extensions["mockcanvas"].store
-    token = store.token_for(store.landmarks["admin"])
+    _fresh()
     if case.operation.path == "/_mockcanvas/subscriptions" and case.method == "POST":
         # The server appends to the path it is given: keep that inside a temporary directory.
         path = case.body.get("path") if isinstance(case.body, dict) else None
         if isinstance(path, str) and path.strip():
             case.body["path"] = str(tmp_path_factory.mktemp("sinks") / "events.jsonl")
     case.call_and_validate(
-        headers={"Authorization": f"Bearer {token}", "X-Mockcanvas-Token": CONTROL_TOKEN},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Mockcanvas-Token": CONTROL_TOKEN},
         excluded_checks=[positive_data_acceptance, unsupported_method],
         additional_checks=[positive_data_acceptance_but_state, unsupported_method_is_a_rails_404],
     )

@@ -549,6 +549,12 @@ def test_subscription_endpoints_create_list_show_page_and_delete(inst, client, s
         b'{"kind": "jsonl", "path": "/nonexistent-directory/x.jsonl"}',
         b'{"kind": "jsonl", "path": "events.jsonl", "signed": true}',
         b'{"kind": "sqs", "queue_url": "not a url"}',
+        b'{"kind": {}, "url": "http://127.0.0.1:9/"}',  # was a 500: {} is unhashable
+        b'{"kind": "sqs", "queue_url": "http://127.0.0.1:9/q", "region": "0"}',  # was a 500
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/a b"}',  # http.client cannot send it
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/\xc3\xa9"}',
+        b'{"kind": "webhook", "url": " http://127.0.0.1:9/"}',
+        b'{"kind": "webhook", "url": "http://127.0.0.1:9/", "max_attempts": 1.5}',
     ],
 )
 def test_bad_subscriptions_are_400_and_make_nothing(inst, client, body):
@@ -559,6 +565,12 @@ def test_bad_subscriptions_are_400_and_make_nothing(inst, client, body):
     assert set(answer) == {"message"} and answer["message"]
     assert client.get("/_mockcanvas/subscriptions").get_json() == {"subscriptions": []}
     assert inst.bus.sinks() == {}
+
+
+def test_whole_number_policies_may_be_written_as_floats(client, tmp_path):
+    made = create(client, kind="jsonl", path=str(tmp_path / "x.jsonl"), queue_size=10.0)
+    assert made["policy"]["queue_size"] == 10
+    assert isinstance(made["policy"]["queue_size"], int)
 
 
 def test_unknown_subscriptions_are_404_and_bad_paging_is_400(client, tmp_path):
@@ -579,6 +591,13 @@ def test_unknown_subscriptions_are_404_and_bad_paging_is_400(client, tmp_path):
     base = f"/_mockcanvas/subscriptions/{created['id']}"
     assert client.get(f"{base}?limit=abc").status_code == 400
     assert client.post(f"{base}/wait?timeout=soon").status_code == 400
+    # float() and str.isdigit() took these; the OpenAPI document cannot describe them.
+    for timeout in ("inf", "nan", "1_0", "%201", "-1"):
+        assert client.post(f"{base}/wait?timeout={timeout}").status_code == 400, timeout
+    for limit in ("%C2%B2", "%201", "1.0"):
+        assert client.get(f"{base}?limit={limit}").status_code == 400, limit
+    assert client.post(f"{base}/wait?timeout=0.0").get_json()["idle"] is True
+    assert client.get(f"{base}?limit=&after=").status_code == 200
 
 
 # -- the command line ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from ..presenters.progress import progress_json
 from ..services import bulk_grading
 from ..services import progress as progresses
 from .auth import authenticate, current_user
-from .bodies import json_body
+from .bodies import json_body, malformed_json
 from .responses import JSON_CONTENT_TYPE, canvas_json
 
 blueprint = Blueprint("bulk_grading", __name__, url_prefix="/api/v1")
@@ -61,9 +61,9 @@ def _set(tree: dict, parts: list[str], value: str) -> None:
 def _grade_data() -> dict | None:
     """``grade_data`` as Rails parses it: from a JSON body, or nested form and query keys."""
     if request.is_json:
-        body = json_body()
-        if body is None and request.get_data():
+        if malformed_json():
             raise _BadParams()
+        body = json_body()
         data = body.get("grade_data") if isinstance(body, dict) else None
         return data if isinstance(data, dict) else None
     tree: dict = {}

@@ -8,6 +8,7 @@ answer 400 ``{"message": ...}`` and change nothing.
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, request
@@ -44,11 +45,16 @@ def health() -> Response:
     )
 
 
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
 def _int_arg(name: str) -> int | None:
+    """An integer parameter; empty is absent. Only ASCII digits: ``str.isdigit`` also takes
+    ``"²"`` and ``"٣"``, and ``strip`` took ``" 5 "``, which the OpenAPI document cannot say."""
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    if not value.strip().lstrip("-").isdigit():
+    if not _INTEGER.fullmatch(value):
         raise BadRequest(f"{name} must be an integer")
     return ruby_to_i(value)
 

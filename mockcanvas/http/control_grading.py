@@ -11,6 +11,7 @@ from flask import Blueprint, Response, g, request
 
 from ..errors import BadRequest, NotFound
 from ..instance import current_instance
+from ..jsonnum import whole
 from ..models import User
 from ..presenters.control_grading import write_result_json
 from ..services import grading
@@ -36,8 +37,11 @@ def _body(allowed: set[str], required: set[str]) -> dict:
     if missing:
         raise BadRequest(f"missing fields: {', '.join(missing)}")
     for name in _INT_FIELDS:
-        if name in body and (type(body[name]) is not int or body[name] < 1):
-            raise BadRequest(f"{name} must be a positive integer")
+        if name in body:
+            number = whole(body[name])
+            if number is None or number < 1:
+                raise BadRequest(f"{name} must be a positive integer")
+            body[name] = number
     return body
 
 

@@ -30,7 +30,7 @@ from ..errors import Unauthorized
 from ..instance import current_instance
 from ..presenters import errors as bodies
 from .auth import authenticate, current_user
-from .bodies import json_body
+from .bodies import json_body, malformed_json
 from .context import request_context
 from .responses import canvas_json
 
@@ -49,9 +49,9 @@ def _params() -> dict[str, Any]:
     for key, value in [*request.args.items(multi=True), *request.form.items(multi=True)]:
         params[key] = value
     if request.is_json:
-        body = json_body()
-        if body is None and request.get_data():
+        if malformed_json():
             raise _BadBody()
+        body = json_body()
         if isinstance(body, dict):
             params.update(body)
     return params

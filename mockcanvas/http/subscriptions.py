@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from flask import Blueprint, Response, request
 
@@ -22,6 +23,8 @@ blueprint = Blueprint("subscriptions", __name__, url_prefix="/_mockcanvas")
 LOG_PAGE_DEFAULT = 100
 LOG_PAGE_MAX = 1000
 WAIT_MAX = 60.0
+_DIGITS = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 def _registry() -> sinks.Registry:
@@ -38,7 +41,7 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    if not text.strip().isdigit():
+    if not _DIGITS.fullmatch(text):
         raise BadRequest(f"{name} must be a non-negative integer")
     return min(max(int(text), low), high)
 
@@ -47,10 +50,9 @@ def _seconds(name: str, default: float) -> float:
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadRequest(f"{name} must be a number of seconds") from None
+    if not _NUMBER.fullmatch(text):  # float() also takes " 1", "1_0", "inf" and "nan"
+        raise BadRequest(f"{name} must be a number of seconds")
+    value = float(text)
     if not math.isfinite(value) or value < 0:
         raise BadRequest(f"{name} must be a number of seconds")
     return min(value, WAIT_MAX)

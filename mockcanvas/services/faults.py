@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ..errors import BadRequest
+from ..jsonnum import whole
 
 KINDS = ("status", "rate_limit", "latency")
 MAX_LATENCY_MS = 60_000.0
@@ -153,14 +154,14 @@ def parse_fault(spec: object, fault_id: int) -> Fault:
         if (
             not isinstance(methods, list)
             or not methods
-            or not all(isinstance(m, str) and m.isalpha() for m in methods)
+            or not all(isinstance(m, str) and m.isascii() and m.isalpha() for m in methods)
         ):
             raise BadRequest("method must be an HTTP method or a list of them")
         methods = tuple(sorted({m.upper() for m in methods}))
     status = None
     if kind == "status":
-        status = spec.get("status", 500)
-        if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+        status = whole(spec.get("status", 500))
+        if status is None or not 400 <= status <= 599:
             raise BadRequest("status must be an integer from 400 to 599")
     elif "status" in spec:
         raise BadRequest(f"a {kind} fault takes no status")
@@ -177,8 +178,10 @@ def parse_fault(spec: object, fault_id: int) -> Fault:
         raise BadRequest("a latency fault needs latency_ms above 0")
     probability = _number(spec, "probability", 1.0, 0.0, 1.0)
     count = spec.get("count")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        raise BadRequest("count must be a positive integer or null (unlimited)")
+    if count is not None:
+        count = whole(count)
+        if count is None or count < 1:
+            raise BadRequest("count must be a positive integer or null (unlimited)")
     return Fault(
         id=fault_id,
         kind=kind,

@@ -27,6 +27,7 @@ from pathlib import Path
 from ..errors import BadRequest, NotFound
 from ..events import EventBus, LiveEvent
 from ..instance import Instance
+from ..jsonnum import whole
 from ..store import Store
 from .jsonl import JsonlSink
 from .outbox import DeliveryPolicy, Outbox, SinkStateError, stamp
@@ -78,7 +79,7 @@ def parse_spec(spec: object) -> dict:
     if not isinstance(spec, dict):
         raise BadRequest("a subscription must be a JSON object")
     kind = spec.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # {} is unhashable: a 400, not a crash
         raise BadRequest(f"kind must be one of {', '.join(KINDS)}")
     target_key = KINDS[kind]
     allowed = _COMMON | {target_key} | _KIND_EXTRAS[kind] | set(_POLICY_FIELDS)
@@ -120,7 +121,10 @@ def parse_spec(spec: object) -> dict:
             continue
         value = spec[key]
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not is_number or (kind_of is int and not isinstance(value, int)):
+        if kind_of is int and is_number:
+            value = whole(value)
+            is_number = value is not None
+        if not is_number:
             raise BadRequest(f"{key} must be {'an integer' if kind_of is int else 'a number'}")
         if not low <= value <= high:
             raise BadRequest(f"{key} must be between {low:g} and {high:g}")
@@ -305,7 +309,7 @@ def subscribe(inst: Instance, spec: object, *, host: str = "localhost") -> Subsc
                 endpoint_url=parsed["endpoint_url"],
                 **common,
             )
-        except SinkUnavailable as error:
+        except (SinkUnavailable, ValueError) as error:  # ValueError: botocore's InvalidRegionError
             raise BadRequest(str(error)) from None
         target = parsed["queue_url"]
         options = {"region": sink.region, "endpoint_url": sink.endpoint_url}

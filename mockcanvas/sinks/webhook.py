@@ -15,6 +15,7 @@ retried (honouring ``Retry-After`` seconds up to the backoff cap); any other sta
 from __future__ import annotations
 
 import http.client
+import re
 import ssl
 import time
 from urllib.parse import urlsplit
@@ -31,8 +32,15 @@ ATTEMPT_HEADER = "X-Mockcanvas-Delivery-Attempt"
 _MAX_RESPONSE_BYTES = 64 * 1024
 
 
+_PRINTABLE_ASCII = re.compile(r"[!-~]+\Z")
+
+
 def check_url(url: str) -> str:
     """The URL if a webhook may be sent to it, else ValueError saying why."""
+    if not _PRINTABLE_ASCII.match(url):
+        # http.client refuses spaces, controls and non-ASCII in a request line: such a URL could
+        # never be delivered to, so it is refused now rather than dead-lettering every event.
+        raise ValueError("url must be printable ASCII without spaces (percent-encode the rest)")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise ValueError("url must be an http:// or https:// URL")
