@@ -92,7 +92,7 @@ class Envelope:
     context_role: object = UNSET
     event_time: object = UNSET
     time_zone: object = UNSET
-    bare: bool = False  # a body alone: draw nothing only the metadata would show
+    bare: bool = False  # a body alone: skip what only the metadata would show
 
     def __post_init__(self) -> None:
         pins.checked("course_id", self.course_id, pins.local_id)
