@@ -1238,7 +1238,8 @@ _CLOCK_BODY = {
 
 # Unanchored on purpose: a Python-style "$" would let a generator end a value with a newline.
 _ONE_LINE = {"not": {"pattern": "[\r\n]"}}
-_HEADER_TEXT = {"type": "string", **_ONE_LINE}
+_HEADER_TEXT = {"type": "string", "pattern": "^[\\t -~]*$", **_ONE_LINE}
+_HEADER_NAME = {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", **_ONE_LINE}
 _LETTERS = {"type": "string", "minLength": 1, "not": {"pattern": "[^A-Za-z]"}}
 _FAULT_COMMON = {
     "path": {"type": ["string", "null"], "minLength": 1, "description": "A glob on the path."},
@@ -1283,7 +1284,7 @@ _FAULT_BODY = {
                 "body": {"description": "Any JSON value."},
                 "headers": {
                     "type": "object",
-                    "propertyNames": {"minLength": 1, **_ONE_LINE},
+                    "propertyNames": _HEADER_NAME,
                     "additionalProperties": _HEADER_TEXT,
                 },
             },

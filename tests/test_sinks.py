@@ -577,6 +577,8 @@ def test_unknown_subscriptions_are_404_and_bad_paging_is_400(client, tmp_path):
     for method, path in [
         ("GET", "/_mockcanvas/subscriptions/99"),
         ("GET", "/_mockcanvas/subscriptions/abc"),
+        ("GET", "/_mockcanvas/subscriptions/%C2%B9"),  # "¹": was a 500
+        ("POST", "/_mockcanvas/subscriptions/%C2%B9/wait"),
         ("DELETE", "/_mockcanvas/subscriptions/99"),
         ("POST", "/_mockcanvas/subscriptions/99/reactivate"),
         ("POST", "/_mockcanvas/subscriptions/99/redeliver"),

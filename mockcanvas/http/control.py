@@ -46,6 +46,7 @@ def health() -> Response:
 
 
 _INTEGER = re.compile(r"-?[0-9]+")
+_ID = re.compile(r"[0-9]+")  # not str.isdigit(): "¹" is a digit to it and a crash to int()
 
 
 def _int_arg(name: str) -> int | None:
@@ -176,7 +177,7 @@ def add_fault() -> Response:
 
 @blueprint.get("/faults/<fault_id>")
 def get_fault(fault_id: str) -> Response:
-    fault = _faults().get(int(fault_id)) if fault_id.isdigit() else None
+    fault = _faults().get(int(fault_id)) if _ID.fullmatch(fault_id) else None
     if fault is None:
         raise NotFound()
     return canvas_json(fault.to_json())
@@ -189,7 +190,7 @@ def clear_faults() -> Response:
 
 @blueprint.delete("/faults/<fault_id>")
 def delete_fault(fault_id: str) -> Response:
-    if not fault_id.isdigit() or not _faults().remove(int(fault_id)):
+    if not _ID.fullmatch(fault_id) or not _faults().remove(int(fault_id)):
         raise NotFound()
     return canvas_json({"deleted": 1})
 

@@ -32,7 +32,7 @@ def _registry() -> sinks.Registry:
 
 
 def _subscription(subscription_id: str) -> sinks.Subscription:
-    if not subscription_id.isdigit():
+    if not _DIGITS.fullmatch(subscription_id):  # "¹".isdigit(), but int("¹") fails
         raise NotFound()
     return _registry().get(int(subscription_id))
 

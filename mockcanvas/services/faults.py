@@ -24,6 +24,8 @@ from ..errors import BadRequest
 from ..jsonnum import whole
 
 KINDS = ("status", "rate_limit", "latency")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field names
+_FIELD = re.compile(r"[\t -~]*")  # printable ASCII, space and tab
 MAX_LATENCY_MS = 60_000.0
 _FIELDS = frozenset(
     {
@@ -169,10 +171,11 @@ def parse_fault(spec: object, fault_id: int) -> Fault:
         raise BadRequest(f"a {kind} fault takes no body or headers")
     headers = spec.get("headers", {})
     if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and k and "\n" not in k + v and "\r" not in k + v
+        isinstance(k, str) and isinstance(v, str) and _TOKEN.fullmatch(k) and _FIELD.fullmatch(v)
         for k, v in headers.items()
     ):
-        raise BadRequest("headers must be an object of header names to string values")
+        # Anything else cannot go out on the wire: the server fails writing the answer.
+        raise BadRequest("headers must map header names (HTTP tokens) to printable ASCII values")
     latency = _number(spec, "latency_ms", 0.0, 0.0, MAX_LATENCY_MS)
     if kind == "latency" and latency <= 0:
         raise BadRequest("a latency fault needs latency_ms above 0")
