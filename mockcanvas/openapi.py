@@ -391,7 +391,7 @@ def _audit_operations(unauthorized_status: int) -> Iterator[dict]:
         yield audit(
             "/courses/{course_id}" + suffix,
             f"grade_change_for_course_and_{name}",
-            "Grade changes in a course, narrowed (undocumented in Canvas's API docs)",
+            "Grade changes in a course, narrowed by " + name.replace("_", ", "),
             [course_param, *params],
             who="as the course route",
             notes="undocumented Canvas route"
@@ -611,7 +611,7 @@ def _rest_operations(unauthorized_status: int) -> Iterator[dict]:
         summary="A Progress again",
         kind=_CANVAS,
         who="whoever started it, the course's graders, admins",
-        notes="an unknown id is 404 before the token is looked at, as `Progress.find` runs first",
+        notes="an unknown id is 404 even without a token: the Progress is looked up first",
         parameters=[_path("progress_id", "The Progress id, read like `Progress.find`.")],
         responses={
             "200": _json("The Progress.", _ref("progress"), ok_headers),
@@ -1449,6 +1449,14 @@ def operations(*, control_token: bool = False, unauthorized_status: int = 401) -
     ]
 
 
+_WHO = {
+    (_CONTROL, False): "anyone (the control token's holder, when one is set)",
+    (_CONTROL, True): "the control token's holder",
+    (_PUBLIC, False): "anyone, even with a control token set",
+    (_PUBLIC, True): "anyone, even with a control token set",
+}
+
+
 def _security(kind: str, control_token: bool) -> list[dict]:
     if kind == _CANVAS:
         return [{"canvasToken": []}, {"accessTokenParameter": []}]
@@ -1471,6 +1479,9 @@ def build(*, control_token: bool = False, unauthorized_status: int = 401) -> dic
         )
         if description:
             entry["description"] = description
+        # The README table reads these, so the table and the document cannot drift.
+        entry["x-mockcanvas-who"] = op["who"] or _WHO[op["kind"], control_token]
+        entry["x-mockcanvas-notes"] = op["notes"]
         if op["parameters"]:
             entry["parameters"] = op["parameters"]
         if op["body"] is not None:
@@ -1544,16 +1555,21 @@ def _cell(text: str) -> str:
 
 
 def markdown_table(doc: dict[str, Any] | None = None) -> str:
-    """The README's endpoint table: every route, the statuses it answers, who and notes."""
+    """The README's endpoint table: every route (Canvas's first), the statuses it answers, who
+    may call it, and what it does with its fidelity notes."""
     doc = doc or build()
-    lines = ["| route | statuses | who may call, notes |", "|---|---|---|"]
+    rows = []
     for path, item in doc["paths"].items():
         for method, op in item.items():
-            statuses = ", ".join(op["responses"])
             route = re.sub(r"\{([^}]+)\}", r":\1", path)
-            lines.append(
-                f"| `{method.upper()} {route}` | {statuses} | {_cell(op.get('description', ''))} |"
+            what = op["summary"] + (
+                f"; {op['x-mockcanvas-notes']}" if op["x-mockcanvas-notes"] else ""
             )
+            cells = [f"`{method.upper()} {route}`", ", ".join(op["responses"])]
+            cells += [_cell(op["x-mockcanvas-who"]), _cell(what)]
+            rows.append((not path.startswith("/api/"), path, "| " + " | ".join(cells) + " |"))
+    lines = ["| route | statuses | who may call | what, and fidelity notes |", "|---|---|---|---|"]
+    lines += [row for *_, row in sorted(rows, key=lambda r: r[:2])]
     return "\n".join(lines) + "\n"
 
 
