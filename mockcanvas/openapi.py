@@ -1536,6 +1536,15 @@ def build(*, control_token: bool = False, unauthorized_status: int = 401) -> dic
     }
 
 
+def local_uri() -> str:
+    """A ``file:`` URI to load the document "from" in-process, so that its relative ``$ref``s
+    reach the shipped schema files (the same bytes the app serves): e.g. set a schemathesis
+    schema's ``location`` to it after ``from_wsgi``."""
+    from .resources import data_dir
+
+    return (data_dir("schemas").parent / "openapi.json").as_uri()
+
+
 def document(app) -> dict[str, Any]:
     """The document for this app's settings."""
     from .controls import controls

@@ -24,12 +24,12 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance, unsuppor
 
 from mockcanvas import create_app, state
 from mockcanvas.controls import controls
-from mockcanvas.openapi import build, document, markdown_table
+from mockcanvas.openapi import build, document, local_uri, markdown_table
 from mockcanvas.resources import data_dir
 from mockcanvas.sinks import registry as sinks
 from tests.support import NOT_FOUND, serve
 
-SCHEMA_FILES_BASE = (data_dir("schemas").parent / "openapi.json").as_uri()
+SCHEMA_FILES_BASE = local_uri()
 CONTROL_TOKEN = "control-secret"
 AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
 
