@@ -1,0 +1,1 @@
+"""mockcanvas's benchmarks: ``python -m benchmarks [--quick] [--json FILE]`` runs them all."""
