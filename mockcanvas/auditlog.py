@@ -55,6 +55,9 @@ class GradeChangeLog:
         self._indexes: dict[tuple[str, ...], dict[tuple[int, ...], list[int]]] = {
             combo: {} for combo in COMBOS
         }
+        # Per row id, whatever readers derive from a row and may keep (rows never change once
+        # written, so e.g. their rendered JSON); truncate() drops the entries of dropped rows.
+        self.memo: dict[int, dict] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -105,6 +108,8 @@ class GradeChangeLog:
                 _remove(postings, key)
                 if not postings:
                     del index[parts]
+        for row_id in range(length + 1, len(self._rows) + 1):
+            self.memo.pop(row_id, None)
         del self._rows[length:]
 
     def newest_first(

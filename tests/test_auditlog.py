@@ -98,7 +98,10 @@ def test_every_query_shape_walks_newest_first_within_bounds():
 def test_truncate_gives_the_log_it_had_at_that_length():
     rows = _random_rows(400)
     log = _log(rows)
+    log.memo[250] = {"kept": True}
+    log.memo[251] = {"dropped": True}
     log.truncate(250)
+    assert log.memo == {250: {"kept": True}}
     fresh = _log(rows[:250])
     assert len(log) == 250 and log.next_id() == 251
     assert [r.id for r in log.rows()] == list(range(1, 251))
