@@ -1,44 +1,34 @@
 """How the cost of an audit page grows with the size of the history (it should not).
 
-Two measurements, printed as a table and written as JSON:
+Two levels, each at 10k, 100k and 1M events (--quick: 10k and 100k), per_page=100:
 
-* ``index``: a synthetic log of N rows spread over 20 courses; the newest page and a page deep in
-  a course's history (a bookmark near its oldest row), per_page=100, straight from the audit log.
-* ``http``: the same two pages through the Flask app (test client, no socket) over seeded worlds.
+* ``page``: a whole request through the app in-process (Flask test client, no socket) on the
+  seeded worlds medium, large and huge: a course's newest page, and the page a bookmark near the
+  course's oldest row asks for. This is what a user waits for.
+* ``index``: the audit log alone, on a synthetic log of N rows over 20 courses: the walk that
+  finds a page's rows (bisect plus 101 row fetches), without presenting them.
 
-Run: ``python benchmarks/query_scaling.py [--quick] [--json out.json]``. ``--quick`` stops at 100k
-synthetic rows and the small and medium worlds.
+The target is on the ratio of the largest history's p50 (and p99) to the 10k one, taken in the
+same run: at most 1.5.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
+import gc
 import random
-import statistics
-import time
 from itertools import islice
 
 from mockcanvas import create_app
 from mockcanvas.auditlog import GradeChangeLog, sort_key
 from mockcanvas.models import GradeChange
+from mockcanvas.pagination import encode_bookmark
+from mockcanvas.timefmt import ruby_to_s, zone_for
+
+from .common import Figure, main, timed
 
 PER_PAGE = 100
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def timed(fn, repeat: int) -> dict[str, float]:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e6)
-    return {"p50_us": statistics.median(samples), "p99_us": percentile(samples, 0.99)}
+WORLDS = {"medium": "10k", "large": "100k", "huge": "1M"}
+ROWS = {10_000: "10k", 100_000: "100k", 1_000_000: "1M"}
 
 
 def synthetic_log(rows: int, courses: int = 20) -> GradeChangeLog:
@@ -61,70 +51,79 @@ def synthetic_log(rows: int, courses: int = 20) -> GradeChangeLog:
     return log
 
 
-def index_case(rows: int, repeat: int) -> dict:
+def index_case(rows: int, repeat: int) -> dict[str, dict[str, float]]:
     log = synthetic_log(rows)
     course = {"course": 7}
     oldest = list(log.newest_first(course))[-PER_PAGE - 5]
     deep = sort_key(oldest.created_at, oldest.id)
     return {
-        "rows": rows,
-        "first_page": timed(lambda: list(islice(log.newest_first(course), PER_PAGE + 1)), repeat),
-        "deep_page": timed(
+        "newest": timed(lambda: list(islice(log.newest_first(course), PER_PAGE + 1)), repeat),
+        "deep": timed(
             lambda: list(islice(log.newest_first(course, before=deep), PER_PAGE + 1)), repeat
         ),
     }
 
 
-def http_case(size: str, repeat: int) -> dict:
+def page_case(size: str, repeat: int) -> tuple[int, dict[str, dict[str, float]]]:
     app = create_app(seed=1, size=size)
     store = app.extensions["mockcanvas"].store
     client = app.test_client()
     headers = {"Authorization": f"Bearer {store.token_for(store.landmarks['admin'])}"}
     course_id = store.landmarks["override_course"]
     path = f"/api/v1/audit/grade_change/courses/{course_id}?per_page={PER_PAGE}"
-    link = client.get(path, headers=headers).headers["Link"]
-    deep = path
-    while 'rel="next"' in link:  # walk to the last page: the deepest bookmark
-        nxt = next(p for p in link.split(",") if 'rel="next"' in p)
-        deep = nxt[nxt.index("/api/") : nxt.index(">")]
-        link = client.get(deep, headers=headers).headers["Link"]
-    return {
-        "size": size,
-        "rows": len(store.grade_changes),
-        "first_page": timed(lambda: client.get(path, headers=headers), repeat),
-        "deep_page": timed(lambda: client.get(deep, headers=headers), repeat),
+    # A bookmark just above the course's 105th-oldest row: the walk starts deep in the history.
+    rows = list(store.grade_changes.newest_first({"course": course_id}))
+    mark = rows[-PER_PAGE - 5]
+    tz = zone_for(store, store.users[store.landmarks["admin"]])
+    deep = f"{path}&page={encode_bookmark([ruby_to_s(mark.created_at, tz), mark.id])}"
+    for url in (path, deep):
+        answer = client.get(url, headers=headers)
+        if answer.status_code != 200 or len(answer.get_json()["events"]) != PER_PAGE:
+            raise RuntimeError(f"{url} answered {answer.status_code}: not a full page")
+    gc.collect()
+    return len(store.grade_changes), {
+        "newest": timed(lambda: client.get(path, headers=headers), repeat),
+        "deep": timed(lambda: client.get(deep, headers=headers), repeat),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", help="write the results here")
-    args = parser.parse_args()
-    sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
-    worlds = ("small", "medium") if args.quick else ("small", "medium", "large")
-    results = {
-        "machine": {"python": platform.python_version(), "cpu": platform.processor() or "?"},
-        "index": [index_case(n, 300) for n in sizes],
-        "http": [http_case(size, 50) for size in worlds],
-    }
-    columns = ("first p50", "first p99", "deep p50", "deep p99")
-    print(f"{'case':<24}{'rows':>10}" + "".join(f"{c:>12}" for c in columns))
-    for kind in ("index", "http"):
-        for case in results[kind]:
-            name = f"{kind} {case.get('size', '')}".strip()
-            f, d = case["first_page"], case["deep_page"]
-            print(
-                f"{name:<24}{case['rows']:>10}{f['p50_us']:>10.0f}us{f['p99_us']:>10.0f}us"
-                f"{d['p50_us']:>10.0f}us{d['p99_us']:>10.0f}us"
-            )
-    base, top = results["index"][0], results["index"][-1]
-    ratio = top["first_page"]["p50_us"] / base["first_page"]["p50_us"]
-    print(f"index p50 ratio {top['rows']:,} / {base['rows']:,} rows: {ratio:.2f}")
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(results, out, indent=2)
+def _figures(level: str, cases: dict[str, dict[str, dict[str, float]]], rows: dict) -> list:
+    figures = []
+    labels = list(cases)
+    for which in ("newest", "deep"):
+        for label in labels:
+            t = cases[label][which]
+            detail = {"rows": rows[label], **t}
+            for q in ("p50", "p99"):
+                figures.append(
+                    Figure("query_scaling", f"{level} {which} page {q}, {label} events",
+                           t[f"{q}_us"], "us", detail=detail)
+                )  # fmt: skip
+        base, top = cases[labels[0]][which], cases[labels[-1]][which]
+        for q in ("p50", "p99"):
+            figures.append(
+                Figure(
+                    "query_scaling", f"{level} {which} page {q}: {labels[-1]} / {labels[0]}",
+                    top[f"{q}_us"] / base[f"{q}_us"], "x", target=("max", 1.5),
+                )
+            )  # fmt: skip
+    return figures
+
+
+def run(quick: bool) -> list[Figure]:
+    worlds = ("medium", "large") if quick else tuple(WORLDS)
+    sizes = (10_000, 100_000) if quick else tuple(ROWS)
+    repeat = 100 if quick else 400
+    pages, page_rows = {}, {}
+    for size in worlds:
+        rows, cases = page_case(size, repeat)
+        pages[WORLDS[size]] = cases
+        page_rows[WORLDS[size]] = rows
+        gc.collect()
+    index = {ROWS[n]: index_case(n, repeat * 3) for n in sizes}
+    index_rows = {ROWS[n]: n for n in sizes}
+    return _figures("page", pages, page_rows) + _figures("index", index, index_rows)
 
 
 if __name__ == "__main__":
-    main()
+    main(run, __doc__)
