@@ -140,7 +140,7 @@ def main(run: Callable[[bool], list[Figure]], doc: str | None) -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     figures = run(args.quick)
-    print(table(figures))
+    print(table(figures), flush=True)
     print(f"({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     if args.json:
         write_json(args.json, figures, quick=args.quick)

@@ -1,75 +1,91 @@
-"""Examples per second of each strategy in mockcanvas.strategies, as a property test draws them.
+"""Valid payloads per second from each strategy in mockcanvas.strategies, as a property test draws.
 
-Each strategy runs under ``@given`` with ``max_examples=N`` and an empty test body, so the rate
-includes Hypothesis's own work per example (its choice bookkeeping is most of the cost). Both
-wall time and this process's CPU time are reported: on a shared machine the CPU rate is the
-steadier figure. The best of ``--repeat`` runs counts.
-
-Run: ``python benchmarks/strategy_rates.py [--examples 1000] [--repeat 3] [--json out.json]``.
+Each strategy runs under ``@given`` with ``max_examples=N`` and a test body that keeps the payload;
+after the clock stops every kept payload is checked against its schema, and only valid ones
+count. The rate includes Hypothesis's own work per example (most of the cost). CPU time of this
+process is the figure (steadier than wall time on a shared machine); the best of three runs
+counts. Target: at least 300 valid payloads per second for the Live Events bodies.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
 import time
 
 from hypothesis import given, settings
 
+from mockcanvas import schemas
 from mockcanvas import strategies as mcst
 
-CASES = {
-    "live_grade_change_body": mcst.live_grade_change_body,
-    "live_course_grade_change_body": mcst.live_course_grade_change_body,
-    "live_grade_override_body": mcst.live_grade_override_body,
-    "live_event_metadata": mcst.live_event_metadata,
-    "live_grade_change": mcst.live_grade_change,
-    "live_course_grade_change": mcst.live_course_grade_change,
-    "live_grade_override": mcst.live_grade_override,
-    "live_event": mcst.live_event,
-    "caliper_grade_event": mcst.caliper_grade_event,
-    "grade_change_event": mcst.grade_change_event,
-    "grade_change_compound": mcst.grade_change_compound,
-    "invalid(live_event_grade_change)": lambda: mcst.invalid("live_event_grade_change"),
+from .common import Figure, main
+
+BODIES = {
+    "live_event_grade_change.json#/$defs/body",
+    "live_event_course_grade_change.json#/$defs/body",
+    "live_event_grade_override.json#/$defs/body",
 }
 
 
-def rate(strategy, examples: int) -> tuple[float, float]:
-    """(examples per wall second, examples per CPU second) of one run."""
-    count = 0
+def schema_for(name: str, payload: dict) -> str:
+    if name == "live_event":
+        return f"live_event_{payload['metadata']['event_name']}"
+    return name
+
+
+def rate(name: str, examples: int) -> tuple[float, float, int]:
+    """(valid per CPU second, valid per wall second, invalid count) of one run."""
+    drawn: list = []
 
     @settings(max_examples=examples, database=None, deadline=None)
-    @given(strategy)
-    def draw_only(_payload):
-        nonlocal count
-        count += 1
+    @given(mcst.DEFAULTS[name]())
+    def draw_only(payload):
+        drawn.append(payload)
 
     wall, cpu = time.perf_counter(), time.process_time()
     draw_only()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return count / wall, count / cpu
+    valid = sum(schemas.is_valid(schema_for(name, p), p) for p in drawn)
+    return valid / cpu, valid / wall, len(drawn) - valid
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", help="also write the results here")
-    args = parser.parse_args()
-    results = {}
-    print(f"{'strategy':36} {'wall /s':>9} {'cpu /s':>9}")
-    for name, make in CASES.items():
-        examples = args.examples // 5 if "compound" in name else args.examples
-        runs = [rate(make(), examples) for _ in range(args.repeat)]
-        wall, cpu = max(r[0] for r in runs), max(r[1] for r in runs)
-        results[name] = {"examples": examples, "wall_per_s": round(wall), "cpu_per_s": round(cpu)}
-        print(f"{name:36} {wall:9.0f} {cpu:9.0f}")
-    if args.json:
-        meta = {"python": platform.python_version(), "machine": platform.machine()}
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump({"meta": meta, "results": results}, out, indent=2)
+def invalid_rate(examples: int) -> float:
+    """``invalid()`` draws: each must break its schema in exactly the way it reports."""
+    drawn: list = []
+
+    @settings(max_examples=examples, database=None, deadline=None)
+    @given(mcst.invalid("live_event_grade_change"))
+    def draw_only(broken):
+        drawn.append(broken)
+
+    cpu = time.process_time()
+    draw_only()
+    cpu = time.process_time() - cpu
+    return sum(not schemas.is_valid(b.schema, b.payload) for b in drawn) / cpu
+
+
+def run(quick: bool) -> list[Figure]:
+    examples = 100 if quick else 1000
+    figures = []
+    for name in mcst.DEFAULTS:
+        count = max(20, examples // 5) if name == "grade_change_compound" else examples
+        runs = [rate(name, count) for _ in range(1 if quick else 3)]
+        best = max(runs)
+        figures.append(
+            Figure(
+                "strategy_rates", f"{name} valid/s", best[0], "/s",
+                target=("min", 300) if name in BODIES else None,
+                note=f"{count} examples, best of {len(runs)}; wall {best[1]:.0f}/s",
+                detail={"invalid": sum(r[2] for r in runs), "wall_per_s": best[1]},
+            )
+        )  # fmt: skip
+        if best[2]:
+            raise AssertionError(f"{name} drew {best[2]} payloads its schema refuses")
+    count = examples // 2
+    figures.append(
+        Figure("strategy_rates", "invalid(live_event_grade_change) broken/s",
+               invalid_rate(count), "/s", note=f"{count} examples")
+    )  # fmt: skip
+    return figures
 
 
 if __name__ == "__main__":
-    main()
+    main(run, __doc__)
