@@ -33,6 +33,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the webhook sink uses it
+
             def log_message(self, *args) -> None:
                 pass
 

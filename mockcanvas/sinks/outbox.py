@@ -22,6 +22,7 @@ dead and overflowed ones.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -50,6 +51,9 @@ STATUSES = (
 REDELIVERABLE = frozenset({"dead", "dropped_overflow"})
 # Fates that keep the payload in the log and in ``unfinished()``.
 HELD = frozenset({"dead", "dropped_overflow", "undelivered_at_shutdown"})
+# How many queued events an outbox that encodes ahead (signed webhooks) prepares in advance.
+ENCODE_AHEAD = 32
+_ENCODING = object()  # a ticket the encoder thread is working on
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def stamp(moment: datetime) -> str:
 class _Ticket:
     """One event's passage through the outbox."""
 
-    __slots__ = ("attempts", "event", "message", "number", "round_attempts", "status")
+    __slots__ = ("attempts", "encoded", "event", "message", "number", "round_attempts", "status")
 
     def __init__(self, number: int, event: LiveEvent, message: dict | None) -> None:
         self.number = number
@@ -111,6 +115,7 @@ class _Ticket:
         self.status = "new"
         self.attempts = 0  # over the event's whole life, redeliveries included
         self.round_attempts = 0  # since it was last queued
+        self.encoded: object = None  # the wire form made ahead of the first attempt, if any
 
 
 class Outbox:
@@ -119,9 +124,15 @@ class Outbox:
     ``send(message, event, attempt)`` delivers one rendered message; it returns the status code
     the other side answered (or None where there is none) and raises ``DeliveryError`` (or any
     exception, taken as retryable) when the attempt failed.
+
+    A subclass whose wire form is costly to make (an RS256 signature takes about a millisecond)
+    sets ``encodes_ahead`` and implements ``encode``: a second thread then encodes the next queued
+    events while the worker waits on the network, and ``send`` gets the result as ``encoded``
+    on an event's first attempt (retries encode afresh).
     """
 
     kind = "outbox"
+    encodes_ahead = False
 
     def __init__(
         self,
@@ -151,10 +162,20 @@ class Outbox:
             target=self._run, name=f"mockcanvas-sink-{name}", daemon=True
         )
         self._thread.start()
+        self._encoder: threading.Thread | None = None
+        if self.encodes_ahead:
+            self._encoder = threading.Thread(
+                target=self._encode_ahead, name=f"mockcanvas-encode-{name}", daemon=True
+            )
+            self._encoder.start()
 
     # -- what subclasses provide ----------------------------------------------------------------
 
     def send(self, message: dict, event: LiveEvent, attempt: int) -> int | None:
+        raise NotImplementedError
+
+    def encode(self, message: dict, event: LiveEvent) -> object:
+        """The wire form of a message, made ahead of sending (only if ``encodes_ahead``)."""
         raise NotImplementedError
 
     def release(self) -> None:
@@ -215,6 +236,22 @@ class Outbox:
         with self._cond:
             return self._cond.wait_for(self._idle, timeout=timeout)
 
+    def wait_room(self, limit: int, timeout: float | None = None) -> bool:
+        """True once fewer than ``limit`` events are queued (or the outbox stopped delivering).
+
+        For a producer that paces itself to the sink (``mockcanvas simulate`` at full speed);
+        grading itself never waits.
+        """
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: len(self._queue) < limit or self._state != "active", timeout=timeout
+            )
+
+    def queued(self) -> int:
+        """Events waiting in the queue now (not counting the one being sent)."""
+        with self._cond:
+            return len(self._queue)
+
     def reactivate(self) -> None:
         """Deliver again after a deactivation; dead events stay dead until ``redeliver()``."""
         with self._cond:
@@ -234,6 +271,7 @@ class Outbox:
                 ticket = self._held[number]
                 if ticket.status in REDELIVERABLE:
                     ticket.round_attempts = 0
+                    ticket.encoded = None  # sign afresh: the key may have rotated since
                     queued += self._enqueue(ticket)
             return queued
 
@@ -383,10 +421,18 @@ class Outbox:
                 ticket.round_attempts += 1
                 attempt = ticket.attempts
                 self._attempts += 1
+                encoded = None
+                if self._encoder is not None:
+                    # the encoder may be busy on this very ticket: wait rather than do it twice
+                    self._cond.wait_for(lambda: ticket.encoded is not _ENCODING or self._stopped)
+                    encoded, ticket.encoded = ticket.encoded, None
             status, error, retryable, retry_after = None, None, True, None
             started = time.perf_counter()
             try:
-                status = self.send(ticket.message, ticket.event, attempt)
+                if encoded is None or encoded is _ENCODING:
+                    status = self.send(ticket.message, ticket.event, attempt)
+                else:
+                    status = self.send(ticket.message, ticket.event, attempt, encoded=encoded)
             except DeliveryError as exc:
                 status, error = exc.status, exc.message
                 retryable, retry_after = exc.retryable, exc.retry_after
@@ -422,6 +468,30 @@ class Outbox:
                 if retry_after is not None:
                     delay = max(delay, min(retry_after, policy.backoff_max))
                 self._cond.wait_for(lambda: self._stopped, timeout=delay)
+
+    def _next_to_encode(self) -> _Ticket | None:
+        for ticket in itertools.islice(self._queue, ENCODE_AHEAD):
+            if ticket.encoded is None and ticket.round_attempts == 0:
+                return ticket
+        return None
+
+    def _encode_ahead(self) -> None:
+        """The encoder thread: prepare the wire form of the next few queued events."""
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._stopped or self._next_to_encode() is not None)
+                if self._stopped:
+                    return
+                ticket = self._next_to_encode()
+                assert ticket is not None
+                ticket.encoded = _ENCODING
+            try:
+                encoded = self.encode(ticket.message, ticket.event)
+            except Exception:  # the worker encodes it again and records the error
+                encoded = None
+            with self._cond:
+                ticket.encoded = encoded
+                self._cond.notify_all()
 
     def _count_failure(self) -> None:
         self._failures += 1

@@ -7,15 +7,20 @@ the event payload's top-level members (``metadata`` and ``body``, or the Caliper
 future, which JWT libraries reject). Canvas's exact claim names are UNVERIFIED.
 
 Every attempt carries ``X-Mockcanvas-Event-Id`` (the same on retries and redeliveries: deduplicate
-on it) and ``X-Mockcanvas-Delivery-Attempt``. Redirects are not followed: the mock only ever talks
-to the URL the user configured. 2xx is delivered; connection errors, timeouts, 5xx, 408 and 429 are
-retried (honouring ``Retry-After`` seconds up to the backoff cap); any other status is final.
+on it) and ``X-Mockcanvas-Delivery-Attempt``. One connection is kept alive per subscription (a new
+TCP connection per event capped delivery near 800 events/s); it is dropped after any failure and
+whenever the receiver closes it, and an idle connection the receiver has closed is noticed before
+it is reused, so a stale socket never costs an attempt. Redirects are not followed: the mock only
+ever talks to the URL the user configured. 2xx is delivered; connection errors, timeouts, 5xx, 408
+and 429 are retried (honouring ``Retry-After`` seconds up to the backoff cap); any other status is
+final.
 """
 
 from __future__ import annotations
 
 import http.client
 import re
+import select
 import ssl
 import time
 from urllib.parse import urlsplit
@@ -75,11 +80,15 @@ class WebhookSink(Outbox):
     def __init__(self, url: str, *, keys: KeyRing | None = None, **outbox) -> None:
         self.url = check_url(url)
         self.keys = keys
+        # Signing costs about a millisecond: do it on a second thread while the worker waits on
+        # the receiver, which nearly doubles signed throughput.
+        self.encodes_ahead = keys is not None
         parts = urlsplit(url)
         self._https = parts.scheme == "https"
         self._host = parts.hostname or ""
         self._port = parts.port
         self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._open: http.client.HTTPConnection | None = None  # kept alive between events
         super().__init__(**outbox)
 
     @property
@@ -94,9 +103,33 @@ class WebhookSink(Outbox):
             )
         return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
 
-    def send(self, message: dict, event: LiveEvent, attempt: int) -> int | None:
+    def _reusable(self) -> http.client.HTTPConnection:
+        """The kept-alive connection, or a new one if there is none or the receiver closed it."""
+        connection = self._open
+        if connection is not None and connection.sock is not None:
+            # An idle keep-alive socket that is readable has been closed (or written to) by the
+            # other side: sending on it would fail or read a stray answer.
+            readable, _, _ = select.select([connection.sock], [], [], 0)
+            if not readable:
+                return connection
+        self._drop()
+        self._open = self._connection()
+        return self._open
+
+    def _drop(self) -> None:
+        if self._open is not None:
+            self._open.close()
+            self._open = None
+
+    def encode(self, message: dict, event: LiveEvent) -> bytes:
+        assert self.keys is not None
+        return self.keys.sign(claims(message, event)).encode("ascii")
+
+    def send(
+        self, message: dict, event: LiveEvent, attempt: int, encoded: bytes | None = None
+    ) -> int | None:
         if self.keys is not None:
-            body = self.keys.sign(claims(message, event)).encode("ascii")
+            body = encoded if encoded is not None else self.encode(message, event)
             content_type = "application/jwt"
         else:
             body = dumps(message).encode("utf-8")
@@ -106,16 +139,21 @@ class WebhookSink(Outbox):
             "User-Agent": f"mockcanvas/{__version__}",
             EVENT_ID_HEADER: event.id,
             ATTEMPT_HEADER: str(attempt),
-            "Connection": "close",
         }
-        connection = self._connection()
+        connection = self._reusable()
+        kept = False
         try:
             connection.request("POST", self._target, body=body, headers=headers)
             response = connection.getresponse()
             response.read(_MAX_RESPONSE_BYTES)
+            # Reuse only a connection whose answer was read to the end and not marked to close.
+            kept = response.isclosed() and not response.will_close
+            if not response.isclosed():
+                response.close()
             status = response.status
             if 200 <= status < 300:
                 return status
+            kept = False  # after a refusal, start the next attempt on a fresh connection
             raise DeliveryError(
                 f"HTTP {status} {response.reason}".strip(),
                 status=status,
@@ -125,4 +163,8 @@ class WebhookSink(Outbox):
         except TimeoutError:
             raise DeliveryError(f"timed out after {self.policy.timeout:g} s") from None
         finally:
-            connection.close()
+            if not kept:
+                self._drop()
+
+    def release(self) -> None:
+        self._drop()
