@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from . import __version__, golden, payloads, scenario
+from . import __version__, golden, payloads, scenario, simulate
 from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
@@ -117,6 +117,16 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     payloads.add_arguments(validate)
+
+    simulate_cmd = commands.add_parser(
+        "simulate",
+        help="drive realistic grading through the write path into Live Events sinks (load test)",
+        description=simulate.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _world_options(simulate_cmd)
+    simulate.add_arguments(simulate_cmd)
+    sink_options.add_arguments(simulate_cmd)
     return parser
 
 
@@ -196,11 +206,31 @@ def world(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    loaded = _load_scenario(args)
+
+    def build(args: argparse.Namespace):
+        return create_app(
+            seed=args.seed,
+            size=args.size,
+            scenario=loaded,
+            clock=Clock(_start(args, loaded), frozen=True),  # moved on by the simulator
+            admin_token=args.admin_token,
+            validate_events=args.validate_events or None,
+        )
+
+    return simulate.main(args, build)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"serve": serve, "world": world, "golden": golden.run, "validate": payloads.run}[
-        args.command
-    ]
+    handler = {
+        "serve": serve,
+        "world": world,
+        "golden": golden.run,
+        "validate": payloads.run,
+        "simulate": _simulate,
+    }[args.command]
     try:
         return handler(args)
     except scenario.ScenarioError as error:  # a bad file, or history after --now: usage errors

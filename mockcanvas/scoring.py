@@ -38,84 +38,75 @@ class CourseScores:
     unposted_final_score: float | None
 
 
-@dataclass(slots=True)
-class _GroupTotals:
-    posted_score: float = 0.0
-    posted_possible: float = 0.0
-    all_score: float = 0.0
-    all_possible: float = 0.0
-    final_possible: float = 0.0
-
-
 def course_scores(store: Store, course_id: int, user_id: int) -> CourseScores:
-    """The current, final, unposted current and unposted final scores of a student in a course."""
+    """The current, final, unposted current and unposted final scores of a student in a course.
+
+    Runs after every grade change, so it is written for speed: one pass over the course's
+    assignments with a dict lookup each, totals kept per group in a small list.
+    """
     course = store.courses[course_id]
-    groups: dict[int, _GroupTotals] = {}
+    submission_for = store.submission_for
+    # Per group: [posted score, posted possible, all score, all possible, final possible].
+    groups: dict[int, list[float]] = {}
     for assignment in store.course_assignments(course_id):
+        possible = assignment.points_possible
         if (
-            assignment.workflow_state != "published"
+            not possible
+            or possible <= 0
+            or assignment.workflow_state != "published"
             or assignment.omit_from_final_grade
-            or not assignment.points_possible
-            or assignment.points_possible <= 0
         ):
             continue
-        submission = store.submission_for(assignment.id, user_id)
+        submission = submission_for(assignment.id, user_id)
         if submission is not None and submission.excused:
             continue
         totals = groups.get(assignment.assignment_group_id)
         if totals is None:
-            totals = groups[assignment.assignment_group_id] = _GroupTotals()
-        possible = float(assignment.points_possible)
-        totals.final_possible += possible
+            totals = groups[assignment.assignment_group_id] = [0.0, 0.0, 0.0, 0.0, 0.0]
+        possible = float(possible)
+        totals[4] += possible
         if submission is None or submission.score is None:
             continue
-        totals.all_score += submission.score
-        totals.all_possible += possible
+        totals[2] += submission.score
+        totals[3] += possible
         if submission.posted_at is not None:
-            totals.posted_score += submission.score
-            totals.posted_possible += possible
+            totals[0] += submission.score
+            totals[1] += possible
 
     if course.apply_assignment_group_weights:
         weights = {
             group.id: group.group_weight for group in store.course_assignment_groups(course_id)
         }
-        ordered = [(weights.get(gid, 0.0), groups[gid]) for gid in groups]
-
-        def combine(score_of: str, possible_of: str) -> float | None:
-            return _weighted(ordered, score_of, possible_of)
-    else:
-        totals_list = list(groups.values())
-
-        def combine(score_of: str, possible_of: str) -> float | None:
-            return _unweighted(totals_list, score_of, possible_of)
-
+        weighted = [(weights.get(gid, 0.0), totals) for gid, totals in groups.items()]
+        return CourseScores(
+            current_score=_weighted(weighted, 0, 1),
+            final_score=_weighted(weighted, 0, 4),
+            unposted_current_score=_weighted(weighted, 2, 3),
+            unposted_final_score=_weighted(weighted, 2, 4),
+        )
+    sums = [sum(column) for column in zip(*groups.values(), strict=True)] or [0.0] * 5
     return CourseScores(
-        current_score=combine("posted_score", "posted_possible"),
-        final_score=combine("posted_score", "final_possible"),
-        unposted_current_score=combine("all_score", "all_possible"),
-        unposted_final_score=combine("all_score", "final_possible"),
+        current_score=_percent(sums[0], sums[1]),
+        final_score=_percent(sums[0], sums[4]),
+        unposted_current_score=_percent(sums[2], sums[3]),
+        unposted_final_score=_percent(sums[2], sums[4]),
     )
 
 
-def _unweighted(groups: list[_GroupTotals], score_of: str, possible_of: str) -> float | None:
-    possible = sum(getattr(g, possible_of) for g in groups)
-    if possible <= 0:
-        return None
-    return round(sum(getattr(g, score_of) for g in groups) / possible * 100.0, 2)
+def _percent(score: float, possible: float) -> float | None:
+    return None if possible <= 0 else round(score / possible * 100.0, 2)
 
 
-def _weighted(
-    groups: list[tuple[float, _GroupTotals]], score_of: str, possible_of: str
-) -> float | None:
+def _weighted(groups: list[tuple[float, list[float]]], score_at: int, possible_at: int):
     grade = 0.0
     full_weight = 0.0
     counted = False
     for weight, totals in groups:
-        possible = getattr(totals, possible_of)
+        possible = totals[possible_at]
         if possible <= 0:
             continue
         counted = True
-        grade += getattr(totals, score_of) / possible * weight
+        grade += totals[score_at] / possible * weight
         full_weight += weight
     if not counted or full_weight <= 0:
         return None
