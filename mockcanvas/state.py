@@ -8,8 +8,9 @@
   replaces the store and clock, so bad input changes nothing. Export, import, export gives the
   same bytes.
 
-The store object keeps its identity through both: its contents are swapped, so anything holding
-``inst.store`` sees the new world.
+The store object keeps its identity through both, so anything holding ``inst.store`` sees the new
+world; a reset also puts changed entities back in place (an undo journal, mockcanvas/undo.py),
+so references to them stay good too.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .models import (
     Submission,
     User,
 )
-from .snapshot import Snapshot, restore_into
+from .snapshot import restore_into
 from .store import Store
 
 FORMAT = "mockcanvas-state"
@@ -155,17 +156,21 @@ _TOP_KEYS = frozenset(
 
 
 def prepare_reset(inst: Instance) -> int:
-    """Make the baseline now rather than at the first reset; returns its size in bytes."""
-    return controls(inst).baseline().size
+    """Nothing to prepare any more (a reset undoes the changes since the baseline, which the store
+    records from the start); kept for earlier callers. Returns 0."""
+    controls(inst)
+    return 0
 
 
 def reset(inst: Instance) -> float:
-    """Put the instance back to its baseline; returns how long it took, in milliseconds."""
+    """Put the instance back to its baseline; returns how long it took, in milliseconds.
+
+    Costs what changed since the baseline (mockcanvas/undo.py), not the size of the world.
+    """
     started = time.perf_counter()
     ctl = controls(inst)
-    fresh = ctl.baseline().thaw()
     with inst.write_lock:
-        restore_into(inst.store, fresh)
+        ctl.restore()
         set_clock(inst.clock, ctl.clock_start, frozen=ctl.clock_frozen)
         inst.rng.setstate(ctl.rng_state)  # type: ignore[arg-type]
         inst.bus.inbox.clear()
@@ -435,8 +440,11 @@ def import_state(inst: Instance, data: object, *, baseline: bool = False) -> Non
     """Replace the store and clock with exported data; bad data raises BadRequest, changing
     nothing. With ``baseline``, later resets come back to this state instead of the seed."""
     store, now, frozen = build_store(data)
+    ctl = controls(inst)
     with inst.write_lock:
+        ctl.set_aside()  # the baseline's contents, kept whole for reset (or for reinstating)
         restore_into(inst.store, store)
         set_clock(inst.clock, now, frozen=frozen)
         if baseline:
-            controls(inst).set_baseline(Snapshot(inst.store), now, frozen)
+            ctl.new_baseline(reference=lambda: build_store(data)[0])
+            ctl.clock_start, ctl.clock_frozen = now, frozen
