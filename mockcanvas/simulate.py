@@ -473,6 +473,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check every emitted Live Event against its JSON Schema",
     )
+    parser.add_argument(
+        "--jwks",
+        type=Path,
+        metavar="FILE",
+        help="write the public keys of signed webhooks (a JWKS) to FILE before the first event",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -516,7 +522,7 @@ def format_report(report: Report) -> str:
 def main(args: argparse.Namespace, build) -> int:
     """Run ``mockcanvas simulate``; ``build(args)`` makes the app (the CLI's world options)."""
     from .sinks import options as sink_options
-    from .sinks import subscribe, unsubscribe
+    from .sinks import registry_for, subscribe, unsubscribe
 
     out = sys.stdout
     app = build(args)
@@ -537,6 +543,13 @@ def main(args: argparse.Namespace, build) -> int:
             unsubscribe(inst, subscription.id)
         print(f"mockcanvas simulate: error: {error.message}", file=sys.stderr)
         return 2
+    if args.jwks is not None:
+        # The keys are fresh per run: a consumer verifying signatures loads them from here.
+        try:
+            args.jwks.write_text(json.dumps(registry_for(inst.bus).keys.jwks(), indent=2) + "\n")
+        except OSError as error:
+            print(f"mockcanvas simulate: error: cannot write {args.jwks}: {error}", file=sys.stderr)
+            return 2
     if not args.json:
         print(
             f"mockcanvas {__version__} simulate: seed {args.seed}, "
