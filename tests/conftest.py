@@ -8,6 +8,8 @@ import pytest
 
 # Every app built in this suite checks every Live Event it emits against the schemas.
 os.environ["MOCKCANVAS_VALIDATE_EVENTS"] = "1"
+# ... and compares every reset world with an untouched copy of its baseline (controls.py).
+os.environ.setdefault("MOCKCANVAS_CHECK_RESET", "1")
 
 from mockcanvas import create_app
 from tests.support import CheckedClient
