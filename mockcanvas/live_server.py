@@ -2,12 +2,21 @@
 
 The server holds one app at a time and may be given another while it runs: the pytest plugin keeps
 one server (one port) per session and points it at the app each test asks for.
+
+Two WSGI servers can carry it, both in this process (a mock keeps its state in one process, so
+pre-forking servers such as gunicorn cannot serve it with more than one worker):
+
+- ``waitress`` (the default): one I/O thread and a pool of worker threads; it buffers answers and
+  keeps connections alive. ``python -m benchmarks.http_throughput`` measured it ahead of werkzeug's.
+- ``werkzeug``: Werkzeug's development server, one thread per connection.
 """
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -16,25 +25,31 @@ if TYPE_CHECKING:
 
 # canvasapi's warning for http base URLs, which this server's is (on loopback, on purpose).
 HTTP_URL_WARNING = "Canvas may respond unexpectedly when making requests to HTTP URLs"
+SERVERS = ("waitress", "werkzeug")
+DEFAULT_SERVER = "werkzeug"
+# Worker threads of waitress: requests answered at once (more only add switching on 2 cores).
+THREADS = 4
 
 
 class LiveServer:
-    """A threaded WSGI server on ``host`` (loopback by default) and a free port."""
+    """A WSGI server (``kind``: waitress or werkzeug) on ``host`` (loopback) and a free port."""
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
-        from werkzeug.serving import WSGIRequestHandler, make_server  # only when serving
-
-        class QuietHandler(WSGIRequestHandler):
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                pass  # no access log line per request (errors are still logged)
-
+    def __init__(
+        self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, kind: str = DEFAULT_SERVER
+    ) -> None:
+        if kind not in SERVERS:
+            raise ValueError(f"unknown server {kind!r}: choose one of {', '.join(SERVERS)}")
         self.app = app
-        self._server = make_server(
-            host, port, self._dispatch, threaded=True, request_handler=QuietHandler
-        )
-        self._thread: threading.Thread | None = None
+        self.kind = kind
         self.host = host
-        self.port = self._server.server_port
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        if kind == "waitress":
+            self._server = _waitress(self._dispatch, host, port)
+            self.port = self._server.effective_port
+        else:
+            self._server = _werkzeug(self._dispatch, host, port)
+            self.port = self._server.server_port
 
     @property
     def url(self) -> str:
@@ -45,24 +60,46 @@ class LiveServer:
     def _dispatch(self, environ, start_response):
         return self.app(environ, start_response)
 
+    def serve_forever(self) -> None:
+        """Answer requests in this thread until ``stop()`` is called (or KeyboardInterrupt)."""
+        try:
+            if self.kind == "waitress":
+                self._server.run()  # returns once stop() has closed every socket it watches
+            else:
+                self._server.serve_forever(poll_interval=0.1)
+        finally:
+            self._stopped.set()
+
     def start(self) -> LiveServer:
+        """Answer requests in a background (daemon) thread."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                name=f"mockcanvas-{self.port}",
-                daemon=True,
+                target=self.serve_forever, name=f"mockcanvas-{self.port}", daemon=True
             )
             self._thread.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop taking requests and close the socket (requests in flight finish on their own)."""
+        """Stop taking requests and close the sockets (requests in flight finish on their own)."""
+        if self.kind == "waitress":
+            if self._thread is not None and not self._stopped.is_set():
+                # Close every channel from inside the I/O loop; the loop ends when none is left.
+                self._server.trigger.pull_trigger(self._close_waitress)
+            elif not self._stopped.is_set():
+                self._close_waitress()
+            self._server.task_dispatcher.shutdown(timeout=timeout)
+        else:
+            if self._thread is not None:
+                self._server.shutdown()
+            self._server.server_close()
         if self._thread is not None:
-            self._server.shutdown()
             self._thread.join(timeout)
             self._thread = None
-        self._server.server_close()
+
+    def _close_waitress(self) -> None:
+        from waitress import wasyncore
+
+        wasyncore.close_all(self._server._map)
 
     def __enter__(self) -> LiveServer:
         return self.start()
@@ -71,8 +108,43 @@ class LiveServer:
         self.stop()
 
 
+def _waitress(app: Callable, host: str, port: int):
+    from waitress.server import create_server  # only when serving
+
+    # "Task queue depth is N" on every request beyond the worker count: normal under load here.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+    # One socket of our own: given a host name, waitress would listen on each of its addresses
+    # (127.0.0.1 and ::1 for localhost), each with its own free port.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return create_server(
+        app,
+        sockets=[sock],
+        threads=THREADS,
+        ident="mockcanvas",  # the Server header
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+def _werkzeug(app: Callable, host: str, port: int):
+    from werkzeug.serving import WSGIRequestHandler, make_server  # only when serving
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass  # no access log line per request (errors are still logged)
+
+    return make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+
+
 @contextmanager
-def serve(app: Flask, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve(app: Flask, host: str = "127.0.0.1", port: int = 0, **options) -> Iterator[str]:
     """Serve ``app`` for the duration of the block; yields the base URL."""
-    with LiveServer(app, host, port) as server:
+    with LiveServer(app, host, port, **options) as server:
         yield server.url

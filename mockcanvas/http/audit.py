@@ -10,10 +10,10 @@ from flask import Blueprint, Response, request, url_for
 
 from ..instance import current_instance
 from ..pagination import last_value, link_header, per_page, rails_params
-from ..presenters.grade_change import compound_json
+from ..presenters.grade_change import compound_bytes
 from ..services import audit
 from .auth import authenticate, current_user
-from .responses import canvas_json
+from .responses import canvas_bytes
 
 blueprint = Blueprint("audit", __name__, url_prefix="/api/v1/audit/grade_change")
 blueprint.before_request(authenticate)
@@ -34,13 +34,13 @@ def _query() -> audit.EventQuery:
 
 def _respond(page: audit.EventPage) -> Response:
     base_url = request.host_url.rstrip("/")
-    body = compound_json(page, store=current_instance().store, base_url=base_url)
+    body = compound_bytes(page, store=current_instance().store, base_url=base_url)
     pages = {"current": page.current_page, "first": "first"}
     if page.next_page:
         pages["next"] = page.next_page
     route_url = url_for(f"audit.{page.route}", _external=True, **page.route_args)
     links = link_header(route_url, request.args.items(multi=True), pages, page.per_page)
-    return canvas_json(body, headers={"Link": links})
+    return canvas_bytes(body, headers={"Link": links})
 
 
 @blueprint.get("/assignments/<assignment_id>")

@@ -18,3 +18,13 @@ def canvas_json(
     if headers:
         response.headers.update(headers)
     return response
+
+
+def canvas_bytes(
+    body: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A body already encoded as ``canvas_json`` would encode it (UTF-8 ActiveSupport JSON)."""
+    response = Response(body, status=status, content_type=JSON_CONTENT_TYPE)
+    if headers:
+        response.headers.update(headers)
+    return response

@@ -16,6 +16,10 @@ Deviations, one per line:
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
 from .. import timefmt
 from ..models import Assignment, User
 from ..services import directory
@@ -33,15 +37,24 @@ def anonymize_students(assignment: Assignment) -> bool:
     return assignment.anonymous_grading and assignment.muted
 
 
-def needs_grading_count(store: Store, viewer: User | None, assignment: Assignment) -> int:
-    """Submitted, ungraded work of the students the caller may see (NeedsGradingCountQuery)."""
+def needs_grading_count(
+    store: Store,
+    viewer: User | None,
+    assignment: Assignment,
+    *,
+    visible: Collection[int] | None = None,
+    active: Collection[int] | None = None,
+) -> int:
+    """Submitted, ungraded work of the students the caller may see (NeedsGradingCountQuery).
+
+    ``visible`` and ``active`` are the course's ``students_visible_to`` and active students, for
+    callers presenting several assignments of one course (they are the same for each).
+    """
     course = store.courses[assignment.course_id]
-    visible = directory.students_visible_to(store, viewer, course)
-    active = {
-        e.user_id
-        for e in store.course_enrollments(course.id)
-        if e.type == "StudentEnrollment" and e.workflow_state == "active"
-    }
+    if visible is None:
+        visible = directory.students_visible_to(store, viewer, course)
+    if active is None:
+        active = active_students(store, course.id)
     return sum(
         1
         for s in store.assignment_submissions(assignment.id)
@@ -56,16 +69,85 @@ def needs_grading_count(store: Store, viewer: User | None, assignment: Assignmen
     )
 
 
+def active_students(store: Store, course_id: int) -> set[int]:
+    return {
+        e.user_id
+        for e in store.course_enrollments(course_id)
+        if e.type == "StudentEnrollment" and e.workflow_state == "active"
+    }
+
+
+class CourseFacts(NamedTuple):
+    """The caller's standing in a course, the same for each of its assignments."""
+
+    manager: bool
+    read_sis: bool
+    visible: frozenset[int]  # students_visible_to, only when ``manager`` (else empty)
+    active: frozenset[int]  # active students, only when ``manager`` (else empty)
+
+
+def course_facts(store: Store, viewer: User | None, course_id: int) -> CourseFacts:
+    course = store.courses[course_id]
+    manager = directory.can_manage_course(store, viewer, course)
+    if not manager:
+        return CourseFacts(False, directory.can_read_sis(store, viewer, course), frozenset(),
+                           frozenset())  # fmt: skip
+    return CourseFacts(
+        manager=True,
+        read_sis=directory.can_read_sis(store, viewer, course),
+        visible=frozenset(directory.students_visible_to(store, viewer, course)),
+        active=frozenset(active_students(store, course_id)),
+    )
+
+
+class AssignmentFacts(NamedTuple):
+    """What an assignment's JSON takes from outside the assignment: rights and submissions."""
+
+    manager: bool
+    read_sis: bool
+    needs_grading_count: int | None  # None unless ``manager``
+    has_submitted_submissions: bool
+    graded_submissions_exist: bool
+
+
+def assignment_facts(
+    store: Store, viewer: User | None, assignment: Assignment, course: CourseFacts | None = None
+) -> AssignmentFacts:
+    """``course`` (``course_facts`` of the assignment's course) saves its lookups when given."""
+    if course is None:
+        course = course_facts(store, viewer, assignment.course_id)
+    submissions = store.assignment_submissions(assignment.id)
+    return AssignmentFacts(
+        manager=course.manager,
+        read_sis=course.read_sis,
+        needs_grading_count=(
+            needs_grading_count(
+                store, viewer, assignment, visible=course.visible, active=course.active
+            )
+            if course.manager
+            else None
+        ),
+        has_submitted_submissions=any(s.submission_type is not None for s in submissions),
+        graded_submissions_exist=any(s.workflow_state == "graded" for s in submissions),
+    )
+
+
 def assignment_json(
     assignment: Assignment, *, store: Store, viewer: User | None, base_url: str
 ) -> dict:
     """One assignment as ``viewer`` sees it; ``base_url`` is the request's host URL."""
-    tz = timefmt.zone_for(store, viewer)
-    course = store.courses[assignment.course_id]
-    manager = directory.can_manage_course(store, viewer, course)
-    submissions = store.assignment_submissions(assignment.id)
+    facts = assignment_facts(store, viewer, assignment)
+    return assignment_body(assignment, facts, timefmt.zone_for(store, viewer), base_url)
+
+
+def assignment_body(
+    assignment: Assignment, facts: AssignmentFacts, tz: ZoneInfo, base_url: str
+) -> dict:
+    """The JSON of an assignment given its facts: a function of its arguments alone."""
+    manager = facts.manager
     is_quiz = assignment.quiz_id is not None
-    html_url = f"{base_url}/courses/{course.id}/assignments/{assignment.id}"
+    course_id = assignment.course_id
+    html_url = f"{base_url}/courses/{course_id}/assignments/{assignment.id}"
 
     body: dict[str, object] = {
         "id": assignment.id,
@@ -99,14 +181,14 @@ def assignment_json(
         "allowed_attempts": -1,
         "annotatable_attachment_id": None,
         "hide_in_gradebook": False,
-        "course_id": course.id,
+        "course_id": course_id,
         "name": assignment.name,
         "submission_types": list(assignment.submission_types),
-        "has_submitted_submissions": any(s.submission_type is not None for s in submissions),
+        "has_submitted_submissions": facts.has_submitted_submissions,
         "due_date_required": False,
         "max_name_length": 255,
         "in_closed_grading_period": False,
-        "graded_submissions_exist": any(s.workflow_state == "graded" for s in submissions),
+        "graded_submissions_exist": facts.graded_submissions_exist,
         "is_quiz_assignment": is_quiz,
         "can_duplicate": not is_quiz and "external_tool" not in assignment.submission_types,
         "original_course_id": None,
@@ -121,8 +203,8 @@ def assignment_json(
     }
     if manager:
         body["has_overrides"] = False
-        body["needs_grading_count"] = needs_grading_count(store, viewer, assignment)
-    if directory.can_read_sis(store, viewer, course):
+        body["needs_grading_count"] = facts.needs_grading_count
+    if facts.read_sis:
         body["sis_assignment_id"] = assignment.sis_assignment_id
         body["integration_id"] = assignment.integration_id
         body["integration_data"] = {}

@@ -17,7 +17,7 @@ from ..models import PageView, User
 from ..store import Store
 
 
-def _account_id(store: Store, page_view: PageView) -> int | None:
+def account_id(store: Store, page_view: PageView) -> int | None:
     if page_view.context_type == "Account":
         return page_view.context_id
     if page_view.context_type == "Course":
@@ -52,7 +52,7 @@ def page_view_json(page_view: PageView, *, store: Store, viewer: User | None) ->
             "context": page_view.context_id,
             "asset": None,
             "real_user": None,
-            "account": _account_id(store, page_view),
+            "account": account_id(store, page_view),
         },
         "app_name": page_view.app_name,
     }

@@ -19,6 +19,8 @@ Deviations, one per line:
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from .. import timefmt
 from ..models import Course, User
@@ -26,6 +28,41 @@ from ..services import directory
 from ..store import Store
 
 DEFAULT_LOCALE = "en"
+
+
+class UserRights(NamedTuple):
+    """The caller's rights ``user_json`` checks for every user (in one context)."""
+
+    read_sis: bool
+    manage_sis: bool
+    view_logins: bool
+
+
+def user_rights(store: Store, viewer: User | None, context: Course | None = None) -> UserRights:
+    return UserRights(
+        read_sis=directory.can_read_sis(store, viewer, context),
+        manage_sis=directory.can_manage_sis(store, viewer),
+        view_logins=directory.can_view_user_logins(store, viewer, context),
+    )
+
+
+def user_body(user: User, rights: UserRights, tz: ZoneInfo) -> dict:
+    """A user's JSON without includes: a function of its arguments alone."""
+    body: dict[str, object] = {
+        "id": user.id,
+        "name": user.name,
+        "created_at": timefmt.iso(user.created_at, tz),
+        "sortable_name": user.sortable_name,
+        "short_name": user.short_name,
+    }
+    if rights.read_sis:
+        body["sis_user_id"] = user.sis_user_id
+        body["integration_id"] = user.integration_id
+    if rights.manage_sis:
+        body["sis_import_id"] = None
+    if rights.view_logins:
+        body["login_id"] = user.login_id
+    return body
 
 
 def user_json(
@@ -37,21 +74,7 @@ def user_json(
     includes: Collection[str] = (),
 ) -> dict:
     """One user as ``viewer`` sees them in ``context`` (None: the root account)."""
-    tz = timefmt.zone_for(store, viewer)
-    body: dict[str, object] = {
-        "id": user.id,
-        "name": user.name,
-        "created_at": timefmt.iso(user.created_at, tz),
-        "sortable_name": user.sortable_name,
-        "short_name": user.short_name,
-    }
-    if directory.can_read_sis(store, viewer, context):
-        body["sis_user_id"] = user.sis_user_id
-        body["integration_id"] = user.integration_id
-    if directory.can_manage_sis(store, viewer):
-        body["sis_import_id"] = None
-    if directory.can_view_user_logins(store, viewer, context):
-        body["login_id"] = user.login_id
+    body = user_body(user, user_rights(store, viewer, context), timefmt.zone_for(store, viewer))
     if "email" in includes and directory.can_read_email_addresses(store, viewer, context):
         body["email"] = user.email
     if "locale" in includes:
