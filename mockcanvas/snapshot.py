@@ -1,5 +1,8 @@
 """A frozen copy of a store that thaws into a fresh, independent store in milliseconds.
 
+Reset no longer needs one (it undoes a journal, mockcanvas/undo.py); the reset check
+(controls.py) copies a baseline it cannot rebuild from a seed, scenario or import this way.
+
 The copy is pickle bytes, with two shortcuts:
 
 - objects that nothing changes once they exist (datetimes, audit rows, page views: Canvas only
@@ -9,8 +12,7 @@ The copy is pickle bytes, with two shortcuts:
   by copying its lists and dicts and sharing what they hold, instead of unpickling one integer
   per index entry (the larger part of a thaw otherwise).
 
-Code that wants to change an audit row or a page view must replace it (``dataclasses.replace``),
-never assign to its fields; the reset tests compare a reset world with a fresh one and catch that.
+Audit rows and page views are never changed once written (Canvas only appends them).
 """
 
 from __future__ import annotations
