@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import selectors
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -232,36 +231,68 @@ def _request(path: str, headers: dict[str, str], port: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def measure(server: str, per_page: int, seconds: float, rounds: int) -> dict:
-    """Alternate ceiling and app ``rounds`` times; req/s of each and the ratio per round."""
-    from mockcanvas import create_app  # noqa: F401  (fail early, before any child starts)
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process and its children (gunicorn's worker), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
-    results: dict[str, list[float]] = {"ceiling": [], "app": []}
-    bodies = {}
-    for _ in range(rounds):
+
+def measure(server: str, per_page: int, seconds: float, slices: int) -> dict:
+    """Both servers up at once, loaded in turns (ceiling, app, ceiling, app, ...) for
+    ``seconds`` each, ``slices`` times: what other processes take falls on both alike."""
+    procs: dict[str, subprocess.Popen] = {}
+    targets: dict[str, tuple[int, bytes]] = {}
+    try:
         for which in ("ceiling", "app"):
             proc, port = _start(server, which, per_page)
-            try:
-                path, headers, _, _ = _page(port, per_page)
-                request = _request(path, headers, port)
-                load(port, request, min(1.0, seconds / 3))  # warm up: caches, threads
+            procs[which] = proc
+            path, headers, _, _ = _page(port, per_page)
+            targets[which] = (port, _request(path, headers, port))
+        done = {"ceiling": 0, "app": 0}
+        elapsed = {"ceiling": 0.0, "app": 0.0}
+        cpu = {"ceiling": 0.0, "app": 0.0}
+        rates: dict[str, list[float]] = {"ceiling": [], "app": []}
+        bodies = {}
+        for port, request in targets.values():  # warm up: caches, threads
+            load(port, request, min(1.0, seconds))
+        for _ in range(slices):
+            for which, (port, request) in targets.items():
+                used = cpu_seconds(procs[which].pid)
                 got = load(port, request, seconds)
-            finally:
-                proc.terminate()
-                proc.wait(10)
-            results[which].append(got["rps"])
-            bodies[which] = got["body"].replace(str(port).encode(), b"PORT")
-            keep_alive = got["reconnects"] == 0
+                cpu[which] += cpu_seconds(procs[which].pid) - used
+                done[which] += got["requests"]
+                elapsed[which] += got["requests"] / got["rps"]
+                rates[which].append(got["rps"])
+                bodies[which] = got["body"].replace(str(port).encode(), b"PORT")
+                keep_alive = got["reconnects"] == 0
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+            proc.wait(10)
     if bodies["app"] != bodies["ceiling"]:
         raise RuntimeError(f"{server}: the app's body differs from the ceiling's")
-    ratios = [a / c for a, c in zip(results["app"], results["ceiling"], strict=True)]
+    rps = {which: done[which] / elapsed[which] for which in done}
     return {
-        "ratio": statistics.median(ratios),
-        "ratios": [round(r, 3) for r in ratios],
-        "app_rps": statistics.median(results["app"]),
-        "ceiling_rps": statistics.median(results["ceiling"]),
-        "app_rps_all": [round(r) for r in results["app"]],
-        "ceiling_rps_all": [round(r) for r in results["ceiling"]],
+        "ratio": rps["app"] / rps["ceiling"],
+        "app_rps": rps["app"],
+        "ceiling_rps": rps["ceiling"],
+        "slice_ratios": [
+            round(a / c, 3) for a, c in zip(rates["app"], rates["ceiling"], strict=True)
+        ],
+        # Server CPU per answer: far steadier than req/s when other processes share the machine.
+        "app_cpu_us": round(cpu["app"] / done["app"] * 1e6),
+        "ceiling_cpu_us": round(cpu["ceiling"] / done["ceiling"] * 1e6),
         "bytes": len(bodies["app"]),
         "keep_alive": keep_alive,
     }
@@ -270,15 +301,15 @@ def measure(server: str, per_page: int, seconds: float, rounds: int) -> dict:
 def run(quick: bool) -> list[Figure]:
     from mockcanvas.live_server import DEFAULT_SERVER
 
-    seconds, rounds = (2.0, 1) if quick else (5.0, 3)
+    seconds, slices = (1.0, 2) if quick else (1.0, 10)
     servers = (DEFAULT_SERVER,) if quick else SERVERS
     figures = []
     for per_page in PER_PAGES:
         for server in servers:
-            m = measure(server, per_page, seconds, rounds)
+            m = measure(server, per_page, seconds, slices)
             chosen = server == DEFAULT_SERVER
             detail = {k: v for k, v in m.items() if k != "ratio"}
-            detail.update(connections=CONNECTIONS, seconds=seconds, rounds=rounds)
+            detail.update(connections=CONNECTIONS, slice_seconds=seconds, slices=slices)
             figures.append(
                 Figure(
                     "http_throughput", f"{server} app/ceiling, per_page={per_page}", m["ratio"],

@@ -6,7 +6,7 @@ audit service, present the page, and add the ``Link`` header.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
 from ..instance import current_instance
 from ..pagination import last_value, link_header, per_page, rails_params
@@ -38,9 +38,25 @@ def _respond(page: audit.EventPage) -> Response:
     pages = {"current": page.current_page, "first": "first"}
     if page.next_page:
         pages["next"] = page.next_page
-    route_url = url_for(f"audit.{page.route}", _external=True, **page.route_args)
+    route_url = _route_url(page.route, page.route_args)
     links = link_header(route_url, request.args.items(multi=True), pages, page.per_page)
     return canvas_bytes(body, headers={"Link": links})
+
+
+_ROUTE_URLS = "mockcanvas.audit.route_urls"
+
+
+def _route_url(route: str, args: dict[str, int | str]) -> str:
+    """``url_for`` of the route, external: remembered per app, host and script root, as building
+    one costs as much as the rest of a short page's links."""
+    urls = current_app.extensions.setdefault(_ROUTE_URLS, {})
+    key = (route, tuple(args.items()), request.host_url, request.script_root)
+    url = urls.get(key)
+    if url is None:
+        if len(urls) >= 4096:
+            urls.clear()
+        url = urls[key] = url_for(f"audit.{route}", _external=True, **args)
+    return url
 
 
 @blueprint.get("/assignments/<assignment_id>")

@@ -107,15 +107,19 @@ def compound_bytes(page: EventPage, *, store, base_url: str) -> bytes:
     viewer, tz = page.viewer, page.time_zone
     cache = render_cache.LINKED
     memo = store.grade_changes.memo
-    events = [_event_bytes(memo, e, tz) for e in page.events]
-    page_views = [
-        cache.get_frozen(
-            p,
-            (tz.key, account_id(store, p)),
-            lambda p=p: page_view_json(p, store=store, viewer=viewer),
+    events = _events_bytes(memo, page.events, tz)
+    accounts: dict[tuple[str, int | None], int | None] = {}  # a page's few contexts
+    page_views = []
+    for p in page.page_views:
+        context = (p.context_type, p.context_id)
+        account = accounts.get(context, _UNKNOWN)
+        if account is _UNKNOWN:
+            account = accounts[context] = account_id(store, p)
+        page_views.append(
+            cache.get_frozen(
+                p, (tz.key, account), lambda p=p: page_view_json(p, store=store, viewer=viewer)
+            )
         )
-        for p in page.page_views
-    ]
     standing: dict[int, CourseFacts] = {}
     for course_id in {a.course_id for a in page.assignments} | {c.id for c in page.courses}:
         standing[course_id] = course_facts(store, viewer, course_id)
@@ -164,16 +168,21 @@ def compound_bytes(page: EventPage, *, store, base_url: str) -> bytes:
 
 
 _ROW = "row"  # the memo key holding the row an entry's JSON was made from
+_UNKNOWN = object()
 
 
-def _event_bytes(memo: dict, event: AuditEvent, tz: ZoneInfo) -> bytes:
-    row = event.row
-    entry = memo.get(row.id)
-    if entry is None or entry.get(_ROW) is not row:
-        entry = {_ROW: row}
-        memo[row.id] = entry
-    key = (tz.key, event.student_id, event.page_view_id, event.grade_current)
-    found = entry.get(key)
-    if found is None:
-        found = entry[key] = render_cache.encode(event_json(event, tz))
-    return found
+def _events_bytes(memo: dict, events: list[AuditEvent], tz: ZoneInfo) -> list[bytes]:
+    """Each event's JSON from ``memo`` (rendered on a miss): one loop, as it runs per event."""
+    zone = tz.key
+    rendered = []
+    for event in events:
+        row = event.row
+        entry = memo.get(row.id)
+        if entry is None or entry.get(_ROW) is not row:
+            entry = memo[row.id] = {_ROW: row}
+        key = (zone, event.student_id, event.page_view_id, event.grade_current)
+        found = entry.get(key)
+        if found is None:
+            found = entry[key] = render_cache.encode(event_json(event, tz))
+        rendered.append(found)
+    return rendered
