@@ -83,7 +83,7 @@ def create_app(
     elif store is None:
         from .seed import build_world
 
-        def rebuild() -> Store:  # reset's baseline, made the first time it is needed
+        def rebuild() -> Store:  # the seeded world again: the reset check's reference copy
             return build_world(seed, size, now=start, admin_token=admin_token)
 
         store = build_world(seed, size, now=start, admin_token=admin_token)

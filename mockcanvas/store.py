@@ -86,7 +86,7 @@ class Store:
 
     def begin_undo(self) -> None:
         """Record every change from now on, so ``undo()`` can come back to this state."""
-        self._undo = UndoJournal(self.sequences(), len(self.grade_changes))
+        self._undo = UndoJournal(self.sequences(), len(self.grade_changes), len(self.page_views))
 
     def end_undo(self) -> None:
         self._undo = None
@@ -103,6 +103,8 @@ class Store:
             raise RuntimeError("the store records no changes: begin_undo() first")
         steps = journal.undo()
         self.grade_changes.truncate(journal.log_length)
+        while len(self.page_views) > journal.page_views:  # appended since: newest last
+            self.page_views.popitem()
         self._next_ids.clear()
         self._next_ids.update(journal.sequences)
         return steps
@@ -220,8 +222,8 @@ class Store:
         return score
 
     def add_page_view(self, page_view: PageView) -> PageView:
-        if self._undo is not None:
-            self._undo.keys((self.page_views, page_view.request_id))
+        if self._undo is not None and page_view.request_id in self.page_views:
+            self._undo.keys((self.page_views, page_view.request_id))  # new ones: by count
         self.page_views[page_view.request_id] = page_view
         return page_view
 

@@ -8,7 +8,8 @@ changes, and ``undo()`` puts them back newest first:
   references held by fixtures and sinks stay good;
 - mappings and index lists the store's ``add_*`` and ``set_token`` change: the key's prior value
   (or its absence), the appended list entry;
-- the audit log: its length, cut back with ``GradeChangeLog.truncate``; id sequences: a copy.
+- the audit log and the page views, which only grow: their lengths, cut back (audit rows with
+  ``GradeChangeLog.truncate``); id sequences: a copy.
 
 Only changes made through the store's methods and ``touch`` are recorded. Code that assigns to an
 entity's fields must ``touch`` it first; the reset check (``MOCKCANVAS_CHECK_RESET=1``, on in this
@@ -76,13 +77,16 @@ def _put_attribute(saved: tuple[object, str, Any]) -> None:
 class UndoJournal:
     """The way back to one state of a store: undo steps, newest last."""
 
-    __slots__ = ("_seen", "_steps", "log_length", "sequences")
+    __slots__ = ("_seen", "_steps", "log_length", "page_views", "sequences")
 
-    def __init__(self, sequences: dict[str, int], log_length: int) -> None:
+    def __init__(self, sequences: dict[str, int], log_length: int, page_views: int) -> None:
         self._steps: list[tuple[Callable[[Any], None], Any]] = []
         self._seen: set[int] = set()  # id() of the entities whose fields are already saved
+        # Append-only parts are undone by cutting back to their length: a long run of writes
+        # adds no steps for its audit rows and page views, only for each record's first change.
         self.sequences = sequences
         self.log_length = log_length
+        self.page_views = page_views
 
     def __len__(self) -> int:
         return len(self._steps)

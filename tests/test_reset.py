@@ -366,3 +366,19 @@ def test_without_the_check_a_missed_change_survives_reset(monkeypatch):
     assignment.name = "changed behind the journal's back"
     state.reset(w.inst)
     assert assignment.name == "changed behind the journal's back"
+
+
+def test_the_journal_grows_with_the_records_changed_not_with_the_writes(used, pristine):
+    """A long run (a server under a simulator) adds audit rows and page views by the thousand;
+    the journal keeps their counts, and one step per record on its first change."""
+    state.reset(used.inst)
+    rest_json(used)
+    steps = len(used.store._undo)
+    rows, views = len(used.store.grade_changes), len(used.store.page_views)
+    for grade in range(20):
+        used.put_json(used.id("points_assignment"), used.id("student"), posted_grade=str(grade))
+    assert len(used.store.grade_changes) == rows + 20 and len(used.store.page_views) == views + 20
+    assert len(used.store._undo) == steps
+    state.reset(used.inst)
+    assert state.export_state(used.inst) == pristine
+    assert len(used.store._undo) == 0
