@@ -15,6 +15,7 @@ from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
 from .instance import current_instance
+from .live_server import DEFAULT_SERVER, SERVERS, LiveServer
 from .presenters.world import world_json
 from .sinks import options as sink_options
 from .state import prepare_reset
@@ -69,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port; 0 picks a free one (default 8080)"
+    )
+    serve.add_argument(
+        "--server",
+        choices=SERVERS,
+        default=DEFAULT_SERVER,
+        help=f"WSGI server (default {DEFAULT_SERVER}; werkzeug: one thread per connection, "
+        "no keep-alive)",
     )
     serve.add_argument(
         "--frozen-clock",
@@ -136,8 +144,6 @@ def _world_summary(app) -> dict:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from werkzeug.serving import make_server
-
     loaded = _load_scenario(args)
     clock = Clock(_start(args, loaded), frozen=args.frozen_clock)
     app = create_app(
@@ -158,19 +164,19 @@ def serve(args: argparse.Namespace) -> int:
             f"warning: serving on {args.host}: anyone who can reach it can read the mock's data",
             file=sys.stderr,
         )
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = LiveServer(app, args.host, args.port, kind=args.server)
     with app.app_context():
         inst = current_instance()
         store = inst.store
         token = store.token_for(store.landmarks["admin"])
     host = f"[{args.host}]" if ":" in args.host else args.host
     try:
-        subscribed = sink_options.subscribe_all(inst, args, f"{host}:{server.server_port}")
+        subscribed = sink_options.subscribe_all(inst, args, f"{host}:{server.port}")
     except BadRequest as error:
-        server.server_close()
+        server.stop()
         print(f"mockcanvas serve: error: {error.message}", file=sys.stderr)
         return 2
-    print(f"mockcanvas {__version__} serving http://{host}:{server.server_port}", flush=True)
+    print(f"mockcanvas {__version__} serving http://{host}:{server.port}", flush=True)
     print(f"admin token: {token}", flush=True)
     world = f"scenario {loaded.source}" if loaded is not None else f"size {args.size}"
     print(f"seed {args.seed}, {world}, {len(store.grade_changes)} grade changes", flush=True)
@@ -183,7 +189,7 @@ def serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        server.stop()
         # Pending deliveries flush within a bounded time; the rest is written out.
         sink_options.close_and_report(inst, directory=args.undelivered_dir)
     return 0
