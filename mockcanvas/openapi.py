@@ -1382,6 +1382,14 @@ _HTTP_URL = {
     f"(:({_PORT})?)?([/?#][!-~]*)?$",
     "not": {"pattern": "[^!-~]"},
 }
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# botocore takes an endpoint only if its host is DNS labels (an IPv4 address is four of them).
+_ENDPOINT_URL = {
+    "type": "string",
+    "description": "An http:// or https:// URL whose host is a DNS name or IPv4 address, as "
+    "botocore requires of an endpoint (a bracketed IPv6 host is accepted too, as for `url`).",
+    "pattern": f"^[Hh][Tt][Tt][Pp][Ss]?://({_LABEL}\\.)*{_LABEL}\\.?(:({_PORT})?)?([/?#][!-~]*)?$",
+}
 _SUBSCRIPTION_COMMON = {
     "name": {"type": ["string", "null"], "maxLength": 255, "pattern": _NOT_BLANK},
     "format": {"enum": ["canvas", "caliper"]},
@@ -1415,7 +1423,7 @@ _SUBSCRIPTION_BODY = {
                     "pattern": "^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$",
                     "not": {"type": "string", "pattern": "[^a-zA-Z0-9-]|^[0-9]+$"},
                 },
-                "endpoint_url": {"anyOf": [_HTTP_URL, {"type": "null"}]},
+                "endpoint_url": {"anyOf": [_ENDPOINT_URL, {"type": "null"}]},
                 "signed": {"const": False},
                 **_SUBSCRIPTION_COMMON,
             },

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import schemathesis
@@ -107,6 +108,27 @@ def test_markdown_table_lists_every_route_and_its_statuses():
         check=True,
     ).stdout
     assert printed == table
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://w6`K7~q", "http://-a", "http://a-.b:1", "http://a..b", "http://a_b", "http://x:99999",
+     "http://localhost:4566", "http://127.0.0.1:5000/q?x=`", "https://sqs.us-east-1.amazonaws.com.",
+     "HTTP://A0-b.c:0#f"],
+)  # fmt: skip
+def test_the_sqs_endpoint_pattern_takes_what_botocore_takes(url):
+    # schemathesis once sent a schema-valid endpoint_url that botocore refuses (a 400 answer).
+    from botocore.utils import is_valid_endpoint_url
+
+    body = build()["paths"]["/_mockcanvas/subscriptions"]["post"]["requestBody"]
+    sqs = body["content"]["application/json"]["schema"]["oneOf"][1]["properties"]
+    pattern = sqs["endpoint_url"]["anyOf"][0]["pattern"]
+    try:
+        _ = urlsplit(url).port
+        port_ok = True
+    except ValueError:
+        port_ok = False
+    assert bool(re.search(pattern, url)) == bool(is_valid_endpoint_url(url) and port_ok)
 
 
 def test_readme_endpoint_table_is_the_generated_one():
