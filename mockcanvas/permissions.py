@@ -42,14 +42,10 @@ def can_manage_grades(store: Store, user: User | None, course: Course) -> bool:
     )
 
 
-def visible_student_ids(store: Store, user: User, course: Course) -> set[int]:
-    """``course.students_visible_to(user, include: :priors_and_deleted)`` as user ids.
-
-    A grader limited to their sections sees only students enrolled in those sections.
-    """
-    students = [e for e in store.course_enrollments(course.id) if e.type in STUDENT_ENROLLMENTS]
+def _limited_sections(store: Store, user: User, course: Course) -> set[int] | None:
+    """The sections a section-limited grader sees, or None when every section is visible."""
     if is_account_admin(store, user):
-        return {e.user_id for e in students}
+        return None
     grader_enrollments = [
         e
         for e in store.user_enrollments(user.id)
@@ -58,6 +54,31 @@ def visible_student_ids(store: Store, user: User, course: Course) -> set[int]:
         and e.workflow_state == "active"
     ]
     if grader_enrollments and all(e.limit_privileges_to_course_section for e in grader_enrollments):
-        sections = {e.section_id for e in grader_enrollments}
+        return {e.section_id for e in grader_enrollments}
+    return None
+
+
+def can_see_student(store: Store, user: User, course: Course, student_id: int) -> bool:
+    """``student_id in visible_student_ids(...)``, from the student's enrollments alone.
+
+    A grade write asks this of one student: it costs that student's enrollments, not the course's.
+    """
+    sections = _limited_sections(store, user, course)
+    return any(
+        e.course_id == course.id
+        and e.type in STUDENT_ENROLLMENTS
+        and (sections is None or e.section_id in sections)
+        for e in store.user_enrollments(student_id)
+    )
+
+
+def visible_student_ids(store: Store, user: User, course: Course) -> set[int]:
+    """``course.students_visible_to(user, include: :priors_and_deleted)`` as user ids.
+
+    A grader limited to their sections sees only students enrolled in those sections.
+    """
+    students = [e for e in store.course_enrollments(course.id) if e.type in STUDENT_ENROLLMENTS]
+    sections = _limited_sections(store, user, course)
+    if sections is not None:
         return {e.user_id for e in students if e.section_id in sections}
     return {e.user_id for e in students}

@@ -66,7 +66,7 @@ def _authorize_grader(store: Store, grader: User | None, assignment: Assignment,
     if not permissions.can_manage_grades(store, grader, course):
         raise Unauthorized()
     assert grader is not None
-    if student_id not in permissions.visible_student_ids(store, grader, course):
+    if not permissions.can_see_student(store, grader, course, student_id):
         raise Unauthorized()
 
 
