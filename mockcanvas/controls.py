@@ -160,7 +160,7 @@ def store_differences(live: Store, reference: Store) -> list[str]:
             rows_a, rows_b = a.rows(), b.rows()
             if rows_a != rows_b:
                 problems.append(f"audit log: {len(rows_a)} rows, baseline {len(rows_b)}")
-            for part in sorted(set(vars(a)) - {"memo"}):
+            for part in sorted(set(vars(a)) - set(a.CACHES)):
                 if vars(a)[part] != vars(b).get(part):
                     problems.append(f"audit log {part} differs")
             continue

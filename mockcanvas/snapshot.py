@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import io
 import pickle
+from array import array
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,8 +65,8 @@ class _Frozen:
 def _clone(value: Any) -> Any:
     """Copies of the lists and dicts in ``value``; everything else is shared."""
     kind = type(value)
-    if kind is list:
-        return value.copy()
+    if kind is list or kind is array or kind is bytearray:  # the audit log's columns: arrays
+        return value.copy() if kind is list else value[:]
     if kind is dict:
         return {key: _clone(item) for key, item in value.items()}
     return value
