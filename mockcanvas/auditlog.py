@@ -549,9 +549,11 @@ class GradeChangeLog:
             return self._build(row_id).request_id
         return uuid_text(bytes(self._requests[16 * i : 16 * i + 16]))
 
-    def request_bits(self, row_id: int) -> bytes:
-        """A row's request id as the 16 bytes of its uuid (zeros when it is not one)."""
+    def request_bits(self, row_id: int) -> bytes | None:
+        """A row's request id as the 16 bytes of its uuid; None when it is not a canonical one."""
         i = row_id - 1
+        if self._flags[i] & _REQUEST_ASIDE or row_id in self._odd:
+            return None
         return bytes(self._requests[16 * i : 16 * i + 16])
 
     def facts(self, row_id: int) -> tuple[int, int | None, int | None, int | None, int | None]:

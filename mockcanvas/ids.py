@@ -33,6 +33,11 @@ _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 _UUID_SET = (0x8000 << 48) | (4 << 76)
 
 
+def seeded_uuid_bits(rng: random.Random) -> int:
+    """The 128 bits of ``seeded_uuid``, drawn the same way (a seed keeps a million as bytes)."""
+    return (rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET
+
+
 def seeded_uuid(rng: random.Random) -> str:
     """A version-4 UUID string from the seeded generator (never from ``uuid4()``)."""
     h = f"{(rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET:032x}"

@@ -11,15 +11,19 @@ from __future__ import annotations
 import gc
 import random
 import re
+from bisect import bisect
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from faker import Faker
 
 from . import clock
 from .grading import LETTER_SCHEME, grade_for_score, percent_string
-from .ids import seeded_hex, seeded_token, seeded_uuid
+from .ids import seeded_hex, seeded_token, seeded_uuid_bits
 from .models import (
     Account,
     AccountAdmin,
@@ -27,8 +31,6 @@ from .models import (
     AssignmentGroup,
     Course,
     Enrollment,
-    GradeChange,
-    PageView,
     Score,
     Section,
     Submission,
@@ -167,6 +169,11 @@ class _AssignmentPlan:
     url: str = ""
     controller: str = "gradebooks"
     action: str = "update_submission"
+    # Read for every row: kept here rather than looked up on the assignment each time.
+    assignment_id: int = 0
+    kind_type: str = "points"  # the assignment's grading type
+    anonymous: bool = False
+    autograder: int = 0  # a quiz's grader id on its submissions: minus the quiz id
 
 
 @dataclass(slots=True, eq=False)
@@ -191,6 +198,8 @@ class _CoursePlan:
     first_pass: int = _NEVER
     allows_override: bool = False
     graphql_url: str = "/api/graphql"
+    course_id: int = 0
+    account_id: int = 0
 
 
 def build_world(
@@ -225,6 +234,24 @@ def _dt(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+def _weighted_names(fake: Faker, attribute: str, fallback: Callable[[], str]) -> Callable[[], str]:
+    """Faker's ``first_name``/``last_name``: the same draw from the same generator, without
+    summing the weights of a thousand names on every call (a quarter of a large build's users)."""
+    provider = fake.provider("faker.providers.person")
+    elements = getattr(provider, attribute, None)
+    if not isinstance(elements, OrderedDict) or not getattr(provider, "__use_weighting__", False):
+        return fallback
+    names = tuple(elements)
+    cumulative = list(accumulate(elements.values()))
+    total, last = cumulative[-1] + 0.0, len(names) - 1
+    draw = fake.random.random
+
+    def name() -> str:  # random.choices(names, weights, k=1), as Faker calls it
+        return names[bisect(cumulative, draw() * total, 0, last)]
+
+    return name
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -237,6 +264,8 @@ class _WorldBuilder:
         self.rng = random.Random(seed)
         self.fake = Faker("en_US")
         self.fake.seed_instance(seed)
+        self.first_name = _weighted_names(self.fake, "first_names", self.fake.first_name)
+        self.last_name = _weighted_names(self.fake, "last_names", self.fake.last_name)
         self.store = Store()
         self.admin_token = admin_token
         self.now = int(now.timestamp())
@@ -244,8 +273,11 @@ class _WorldBuilder:
         self.span = size.history_days * DAY
         self.start = self.now - self.span
         self.domain = "example.edu"
-        self.user_agents: dict[int, str] = {}
-        self.user_ips: dict[int, str] = {}
+        self.log = self.store.grade_changes
+        self.page_views = self.store.page_views
+        self.requests = self.page_views.requests  # each user's browser and address, routes
+        self.page_view_share = size.page_view_share
+        self.page_views.reserve(int(size.events * size.page_view_share * 1.1))
         self.courses: list[_CoursePlan] = []
         self.pinned: set[int] = set()  # submission ids only scripted sessions may change
         self.sessions: list[tuple[int, int, int, tuple]] = []
@@ -340,7 +372,7 @@ class _WorldBuilder:
     ) -> User:
         rng, store = self.rng, self.store
         user_id = store.new_id("users")
-        first, last = self.fake.first_name(), self.fake.last_name()
+        first, last = self.first_name(), self.last_name()
         email = f"{_slug(first)}.{_slug(last)}{user_id}@{self.domain}"
         if sis is None:
             sis = rng.random() < 0.6
@@ -360,10 +392,9 @@ class _WorldBuilder:
         )
         drawn = seeded_token(rng)  # always drawn, so a given admin token changes nothing else
         store.add_user(user, token=token or drawn)
-        self.user_agents[user_id] = rng.choice(_USER_AGENTS)
-        self.user_ips[user_id] = (
-            f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-        )
+        agent = rng.choice(_USER_AGENTS)
+        address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        self.requests.users[user_id] = (agent, address)
         return user
 
     def _student_pool(self) -> list[User]:
@@ -462,7 +493,12 @@ class _WorldBuilder:
             if index == 0
             else set(),
             allows_override=course.allow_final_grade_override or index == 1,
+            course_id=course_id,
+            account_id=course.account_id,
         )
+        self.requests.override_routes[course_id] = (
+            "POST", plan.graphql_url, "graphql", "execute", False,
+        )  # fmt: skip
         plan.override_score = [None] * len(roster)
         plan.override_grade = [None] * len(roster)
         plan.last_touch = [0] * len(roster)
@@ -597,6 +633,11 @@ class _WorldBuilder:
                 ap.controller, ap.action = "quizzes/quiz_submissions", "create"
             else:
                 ap.url = f"/courses/{course.id}/gradebook/update_submission"
+            ap.assignment_id, ap.kind_type = assignment_id, assignment.grading_type
+            ap.anonymous, ap.autograder = anonymous, -(quiz_id or 0)
+            self.requests.assignment_routes[assignment_id] = (
+                "POST", ap.url, ap.controller, ap.action, kind == "quiz",
+            )  # fmt: skip
             if landmark == "deleted_assignment":
                 ap.deleted_at = self.start + self.span // 2
             for user in plan.roster:
@@ -874,37 +915,34 @@ class _WorldBuilder:
         """One audit row for a submission, and the submission moved to the row's state."""
         rng, sub = self.rng, ap.subs[p]
         sub_id, points = sub.id, ap.points
-        grade = None if excused else grade_for_score(ap.assignment.grading_type, score, points)
+        grade = None if excused else grade_for_score(ap.kind_type, score, points)
         if grade == sub.grade and score == sub.score and excused == sub.excused:
             return  # Canvas writes no row when nothing changed
         before = self.last_points[sub_id]
-        request_id = seeded_uuid(rng)
+        request = seeded_uuid_bits(rng)
         version = sub.version_number + 1
-        anonymous = ap.assignment.anonymous_grading
-        self.store.add_grade_change(
-            GradeChange(
-                id=self.store.grade_changes.next_id(),
-                uuid=seeded_uuid(rng),
-                created_at=t,
-                root_account_id=self.root_id,
-                account_id=plan.course.account_id,
-                course_id=plan.course.id,
-                assignment_id=ap.assignment.id,
-                submission_id=sub_id,
-                student_id=sub.user_id,
-                grader_id=grader,
-                grade_before=sub.grade,
-                grade_after=grade,
-                excused_before=sub.excused,
-                excused_after=excused,
-                graded_anonymously=anonymous,
-                points_possible_before=points if before is None else before,
-                points_possible_after=points,
-                version_number=version,
-                request_id=request_id,
-                score_before=sub.score,
-                score_after=score,
-            )
+        anonymous = ap.anonymous
+        row_id = self.log.add(
+            t,
+            self.root_id,
+            plan.account_id,
+            plan.course_id,
+            ap.assignment_id,
+            sub_id,
+            sub.user_id,
+            grader,
+            sub.grade,
+            grade,
+            sub.excused,
+            excused,
+            anonymous,
+            points if before is None else before,
+            points,
+            version,
+            request,
+            seeded_uuid_bits(rng),
+            sub.score,
+            score,
         )
         sub.score = sub.entered_score = score
         sub.grade = sub.entered_grade = grade
@@ -912,15 +950,14 @@ class _WorldBuilder:
         sub.version_number = version
         sub.workflow_state = "graded"
         sub.graded_anonymously = anonymous
-        sub.grader_id = grader if grader is not None else -(ap.assignment.quiz_id or 0)
+        sub.grader_id = grader if grader is not None else ap.autograder
         if not self.first_row[sub_id]:
             self.first_row[sub_id] = t
         self.last_row[sub_id] = t
         self.last_points[sub_id] = points
         plan.last_touch[p] = t
-        if rng.random() < self.size.page_view_share:
-            user = grader if grader is not None else sub.user_id
-            self._page_view(request_id, user, ap.url, ap.controller, ap.action, plan, t)
+        if rng.random() < self.page_view_share:
+            self._page_view(row_id, request)
 
     def _override(self, plan: _CoursePlan, p: int, t: int) -> None:
         """A teacher sets, changes or clears a student's final grade override."""
@@ -940,66 +977,39 @@ class _WorldBuilder:
             score, grade = round(rng.uniform(62.0, 99.0) * 2) / 2, None
         if score == old_score and grade == old_grade:
             score, grade = (old_score or 80.0) + 0.5, None
-        teacher = plan.teacher.id
-        request_id = seeded_uuid(rng)
-        self.store.add_grade_change(
-            GradeChange(
-                id=self.store.grade_changes.next_id(),
-                uuid=seeded_uuid(rng),
-                created_at=t,
-                root_account_id=self.root_id,
-                account_id=plan.course.account_id,
-                course_id=plan.course.id,
-                assignment_id=None,
-                submission_id=None,
-                student_id=plan.roster[p].id,
-                grader_id=teacher,
-                grade_before=_override_text(old_grade, old_score),
-                grade_after=_override_text(grade, score),
-                excused_before=False,
-                excused_after=False,
-                graded_anonymously=False,
-                points_possible_before=None,
-                points_possible_after=None,
-                version_number=0,
-                request_id=request_id,
-                score_before=old_score,
-                score_after=score,
-                override=True,
-            )
+        request = seeded_uuid_bits(rng)
+        row_id = self.log.add(
+            t,
+            self.root_id,
+            plan.account_id,
+            plan.course_id,
+            None,
+            None,
+            plan.roster[p].id,
+            plan.teacher.id,
+            _override_text(old_grade, old_score),
+            _override_text(grade, score),
+            False,
+            False,
+            False,
+            None,
+            None,
+            0,
+            request,
+            seeded_uuid_bits(rng),
+            old_score,
+            score,
+            override=True,
         )
         plan.override_score[p], plan.override_grade[p] = score, grade
         plan.last_touch[p] = t
-        if rng.random() < self.size.page_view_share:
-            self._page_view(request_id, teacher, plan.graphql_url, "graphql", "execute", plan, t)
+        if rng.random() < self.page_view_share:
+            self._page_view(row_id, request)
 
-    def _page_view(
-        self,
-        request_id: str,
-        user: int,
-        url: str,
-        controller: str,
-        action: str,
-        plan: _CoursePlan,
-        t: int,
-    ) -> None:
-        self.store.add_page_view(
-            PageView(
-                request_id=request_id,
-                user_id=user,
-                url=url,
-                controller=controller,
-                action=action,
-                http_method="POST",
-                context_type="Course",
-                context_id=plan.course.id,
-                created_at=_dt(t),
-                user_agent=self.user_agents[user],
-                remote_ip=self.user_ips[user],
-                render_time=round(0.05 + self.rng.random() * 0.4, 3),
-                participated=controller == "quizzes/quiz_submissions",
-            )
-        )
+    def _page_view(self, row_id: int, request: int) -> None:
+        """The row's request left a page view: kept as the row's facts and a render time."""
+        render_time = round(0.05 + self.rng.random() * 0.4, 3)
+        self.page_views.derive(row_id, request, round(render_time * 1000))
 
     # -- the state after the history ---------------------------------------------------------
 

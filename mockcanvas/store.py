@@ -25,6 +25,7 @@ from .models import (
     Submission,
     User,
 )
+from .pageviews import PageViews
 from .undo import UndoJournal
 
 
@@ -42,9 +43,9 @@ class Store:
         self.assignments: dict[int, Assignment] = {}
         self.submissions: dict[int, Submission] = {}
         self.scores: dict[int, Score] = {}
-        self.page_views: dict[str, PageView] = {}
-        self.tokens: dict[str, int] = {}
         self.grade_changes = GradeChangeLog()
+        self.page_views = PageViews(self.grade_changes)  # a dict by request id, mostly derived
+        self.tokens: dict[str, int] = {}
         self.root_account_id: int | None = None
         # Names for notable seeded entities ("override_course", "deleted_user", ...): the world
         # endpoint and tests find them here instead of guessing ids.
