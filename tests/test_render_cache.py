@@ -189,6 +189,13 @@ def test_compound_bytes_matches_compound_json_for_every_route_shape(g):
                     assert compound_bytes(page, store=store, base_url=BASE) == whole
 
 
+def test_the_event_memo_stays_bounded(g, monkeypatch):
+    monkeypatch.setattr(render_cache, "MEMO_LIMIT", 25)
+    check(g, "admin")
+    assert 0 < len(g.store.grade_changes.memo) <= 25
+    check(g, "admin")  # emptied and refilled: still the same bytes
+
+
 def test_the_linked_cache_stays_bounded():
     cache = render_cache.RenderCache(limit=3)
     for n in range(10):

@@ -179,6 +179,8 @@ def _events_bytes(memo: dict, events: list[AuditEvent], tz: ZoneInfo) -> list[by
         row = event.row
         entry = memo.get(row.id)
         if entry is None or entry.get(_ROW) is not row:
+            if len(memo) >= render_cache.MEMO_LIMIT:  # a crawl of a huge history: start over
+                memo.clear()
             entry = memo[row.id] = {_ROW: row}
         key = (zone, event.student_id, event.page_view_id, event.grade_current)
         found = entry.get(key)

@@ -28,6 +28,8 @@ from typing import Any
 from ..jsonenc import dumps
 
 LIMIT = 20_000
+# Rows with rendered events kept in the audit log's memo (about 1 KB each) before it is emptied.
+MEMO_LIMIT = 100_000
 _GETTERS: dict[type, Callable[[Any], tuple]] = {}
 
 
