@@ -30,6 +30,7 @@ import sys
 import time
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from .common import Figure, main
 
@@ -43,8 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # -- the child: one server, the real app or the ceiling ------------------------------------------
 
 
-def _page(port: int, per_page: int) -> tuple[str, dict[str, str], bytes, object]:
-    """The page's path, request headers, answer and the app, rendered as on ``port``."""
+def _page(port: int, per_page: int) -> tuple[str, dict[str, str], Any, Any]:
+    """The page's path, request headers, test-client answer and app, rendered as on ``port``."""
     from mockcanvas import create_app
 
     app = create_app(seed=1, size="small")
@@ -80,14 +81,10 @@ def child(server: str, which: str, port: int, per_page: int) -> None:
     """Serve the app (``which="app"``) or its ceiling on 127.0.0.1:``port`` until killed."""
     _, _, answer, app = _page(port, per_page)
     target = app if which == "app" else ceiling_app(answer)
-    if server == "werkzeug":
+    if server in ("werkzeug", "waitress"):
         from mockcanvas.live_server import LiveServer
 
-        LiveServer(target, port=port, kind="werkzeug").serve_forever()
-    elif server == "waitress":
-        from mockcanvas.live_server import LiveServer
-
-        LiveServer(target, port=port, kind="waitress").serve_forever()
+        LiveServer(target, port=port, kind=server).serve_forever()
     elif server == "gunicorn":
         from gunicorn.app.base import BaseApplication
 
