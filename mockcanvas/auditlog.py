@@ -5,21 +5,24 @@ each row gets one integer sort key, ``(created_at - EPOCH) << 32 | id``, and the
 ascending arrays of those keys per value. A page is a bisect to the newest allowed key and a walk
 downwards: the cost does not depend on how many rows the log holds.
 
-A seeded world holds a million rows, so they are stored by column (arrays of machine integers,
-uuids as 16 bytes, grades and scores as codes into tables of the distinct values) rather than as
-a million objects; ``get`` makes a row's ``GradeChange`` when it is asked for and keeps it, so
-the same row is the same object while it is kept (readers cache by identity). Fewer indexes than
-query shapes are needed: an assignment implies its course, and an assignment with a student is
-one submission, whose few rows are chained instead of indexed.
+A seeded world holds a million rows, so each is a 97-byte record in one byte array (integers,
+uuids as 16 bytes, grades and scores as codes into tables of the distinct values) rather than an
+object; ``get`` makes a row's ``GradeChange`` when it is asked for and keeps it, so the same row
+is the same object while it is kept (readers cache by identity). Only the four
+single-dimension shapes are indexed as rows arrive; a combination (a course and a grader, an
+assignment and a student...) gets its array the first time it is asked for, from the shortest
+of its dimensions' arrays, and is kept up to date from then on.
 """
 
 from __future__ import annotations
 
+import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from itertools import combinations
 from math import copysign
+from struct import Struct
 
 from .models import GradeChange
 
@@ -33,18 +36,26 @@ ID_MASK = (1 << ID_BITS) - 1
 COMBOS: tuple[tuple[str, ...], ...] = tuple(
     combo for size in range(1, len(DIMENSIONS) + 1) for combo in combinations(DIMENSIONS, size)
 )
-# The shapes with an index of their own. The others are answered by one of these (an assignment
-# implies its course) or by the submission chain (an assignment and a student). Course and
-# assignment together are indexed only for override rows, whose placeholder assignment 0 spans
-# every course.
+# Dimension bits: a query shape is a mask of them.
 _C, _A, _S, _G = 1, 2, 4, 8
-_INDEXED = (_C, _A, _S, _G, _C | _S, _C | _G, _A | _G, _S | _G, _C | _S | _G)
-_OVERRIDE_INDEXED = (_C | _A, _C | _A | _G)
+_BITS = ((_C, "course"), (_A, "assignment"), (_S, "student"), (_G, "grader"))
+_SINGLE = (_C, _A, _S, _G)
+_COMBINED = tuple(m for m in range(1, 16) if m not in _SINGLE)
+# Built combination arrays are kept up to date by writers and built by readers: one lock for both.
+_COMBINED_LOCK = threading.Lock()
 
 _NONE = -(2**31)  # None in an integer column
 _INT_LOW, _INT_HIGH = -(2**31) + 1, 2**31 - 1
 _KEY_LOW, _KEY_HIGH = EPOCH - 2**31, EPOCH + 2**31  # created_at whose keys fit 64 bits
-_MIXED = -1  # an assignment whose rows name more than one course (never in practice)
+# A row's record: created_at; root account, account, course, assignment, submission, student,
+# grader, version; codes of grade before/after; codes of points possible before/after and score
+# before/after; flags; uuid; request id.
+_RECORD = Struct("<q8i6IB16s16s")
+_SIZE = _RECORD.size
+_DIMENSIONS_AT = 16  # course, assignment, submission, student, grader
+_DIMENSIONS = Struct("<5i")
+_FLAGS_AT = 64
+_REQUEST_AT = 81
 # Flag bits of a row.
 _EXCUSED_BEFORE, _EXCUSED_AFTER, _ANONYMOUS, _OVERRIDE = 1, 2, 4, 8
 _UUID_ASIDE, _REQUEST_ASIDE = 16, 32  # the id is not a canonical uuid: kept as a string aside
@@ -88,52 +99,46 @@ class GradeChangeLog:
 
     # Attributes that are caches (of rows, of their rendered JSON, of distinct values), not the
     # log's contents: two logs with the same rows may differ in them.
-    CACHES = ("memo", "_objects", "_strings", "_string_codes", "_floats", "_float_codes")
+    CACHES = (
+        "memo", "_objects", "_combined", "_any_combined", "_strings", "_string_codes", "_floats",
+        "_float_codes",
+    )  # fmt: skip
 
     def __init__(self) -> None:
-        # Columns: position i holds row id i + 1.
-        self._created = array("q")
-        self._root = array("i")
-        self._account = array("i")
-        self._course = array("i")
-        self._assignment = array("i")
-        self._submission = array("i")
-        self._student = array("i")
-        self._grader = array("i")
-        self._version = array("i")
-        self._period = array("i")
-        self._grades = array("I")  # grade_before, grade_after, event_type: codes into _strings
-        self._scores = array("I")  # points before/after, score before/after: codes into _floats
-        self._flags = array("B")
-        self._uuids = bytearray()  # 16 bytes per row
-        self._requests = bytearray()
-        self._prev = array("i")  # the previous row of the same submission (assignment, student)
+        self._records = bytearray()  # row id i at [(i - 1) * _SIZE, i * _SIZE)
         self._strings: list[str | None] = [None]
-        self._string_codes: dict[str, int] = {}
+        self._string_codes: dict[str | None, int] = {None: 0}
         self._floats: list[float | None] = [None]
-        self._float_codes: dict[float, int] = {}
+        self._float_codes: dict[float | None, int] = {None: 0}
+        # Values almost every row has, kept only where a row differs.
+        self._periods: dict[int, int] = {}  # grading_period_id, where not None
+        self._event_types: dict[int, str] = {}  # where not "grade_change"
         self._aside: dict[int, tuple[str, str]] = {}  # non-canonical (uuid, request id)
-        self._odd: dict[int, GradeChange] = {}  # rows kept whole (values the columns cannot hold)
+        self._odd: dict[int, GradeChange] = {}  # rows kept whole (values a record cannot hold)
         self._all = array("q")
-        self._indexes: dict[int, dict] = {mask: {} for mask in _INDEXED + _OVERRIDE_INDEXED}
-        self._last_of: dict[tuple[int, int], int] = {}  # (assignment, student) -> newest row id
-        self._course_of: dict[int, int] = {}  # assignment -> its rows' course (or _MIXED)
+        self._by_course: dict[int, array] = {}
+        self._by_assignment: dict[int, array] = {}
+        self._by_student: dict[int, array] = {}
+        self._by_grader: dict[int, array] = {}
+        # Per combination mask, the arrays built so far, by their values in DIMENSIONS order.
+        self._combined: dict[int, dict[tuple, array]] = {mask: {} for mask in _COMBINED}
+        self._any_combined = False
         self._objects: dict[int, GradeChange] = {}
         # Per row id, whatever readers derive from a row and may keep (rows never change once
         # written, so e.g. their rendered JSON); truncate() drops the entries of dropped rows.
         self.memo: dict[int, dict] = {}
 
     def __len__(self) -> int:
-        return len(self._created)
+        return len(self._records) // _SIZE
 
     def next_id(self) -> int:
-        return len(self._created) + 1
+        return len(self._records) // _SIZE + 1
 
     def get(self, row_id: int) -> GradeChange:
         """The row with that id: the same object each time while it is kept."""
         row = self._objects.get(row_id)
         if row is None:
-            if not 0 < row_id <= len(self._created):
+            if not 0 < row_id <= len(self):
                 raise IndexError(f"no audit row {row_id}")
             row = self._build(row_id)
             if len(self._objects) >= OBJECT_LIMIT:
@@ -144,20 +149,27 @@ class GradeChangeLog:
     def rows(self) -> list[GradeChange]:
         """Every row in id order."""
         objects, build = self._objects, self._build
-        return [objects.get(i) or build(i) for i in range(1, len(self._created) + 1)]
+        return [objects.get(i) or build(i) for i in range(1, len(self) + 1)]
 
     # -- writing -----------------------------------------------------------------------------
 
     def append(self, row: GradeChange) -> None:
-        row_id = len(self._created) + 1
+        row_id = len(self) + 1
         if row.id != row_id:
             raise ValueError(f"audit row id {row.id} is not the next id {row_id}")
         if type(row.created_at) is not int or not _KEY_LOW <= row.created_at < _KEY_HIGH:
             raise ValueError(f"audit row {row_id}: created_at {row.created_at!r} is not 1932-2068")
         try:
-            self._put(row)
-        except _Odd:
-            self._put_odd(row)
+            record = self._encode(row)
+        except _Odd:  # kept whole; its record holds only its time
+            self._odd[row_id] = row
+            record = _RECORD.pack(row.created_at, *[_NONE] * 8, 0, 0, 0, 0, 0, 0, 0, b"", b"")
+        self._records += record
+        assignment = OVERRIDE_ASSIGNMENT if row.override else row.assignment_id
+        self._index(
+            sort_key(row.created_at, row_id), row.course_id, assignment, row.student_id,
+            row.grader_id,
+        )  # fmt: skip
         self._objects[row_id] = row
 
     def add(
@@ -189,58 +201,63 @@ class GradeChangeLog:
         The caller vouches for the types: ids fit 32 bits, scores are floats, uuids are given
         as 128-bit integers. Returns the row's id.
         """
-        row_id = len(self._created) + 1
-        string_codes, strings = self._string_codes, self._strings
-        float_codes, floats = self._float_codes, self._floats
-        grades = self._grades
-        for text in (grade_before, grade_after):
-            if text is None:
-                grades.append(0)
-            else:
-                code = string_codes.get(text)
-                if code is None:
-                    code = string_codes[text] = len(strings)
-                    strings.append(text)
-                grades.append(code)
-        grades.append(self._event_code("grade_change"))
-        scores = self._scores
-        for value in (points_possible_before, points_possible_after, score_before, score_after):
-            if value is None:
-                scores.append(0)
-            else:
-                code = float_codes.get(value)
-                if code is None:
-                    code = float_codes[value] = len(floats)
-                    floats.append(value)
-                scores.append(code)
-        self._created.append(created_at)
-        self._root.append(root_account_id)
-        self._account.append(account_id)
-        self._course.append(course_id)
-        self._assignment.append(_NONE if assignment_id is None else assignment_id)
-        self._submission.append(_NONE if submission_id is None else submission_id)
-        self._student.append(student_id)
-        self._grader.append(_NONE if grader_id is None else grader_id)
-        self._version.append(version_number)
-        self._period.append(_NONE)
-        self._flags.append(
-            excused_before | excused_after << 1 | graded_anonymously << 2 | override << 3
+        row_id = len(self._records) // _SIZE + 1
+        strings, floats = self._string_codes, self._float_codes
+        try:
+            codes = (
+                strings[grade_before],
+                strings[grade_after],
+                floats[points_possible_before],
+                floats[points_possible_after],
+                floats[score_before],
+                floats[score_after],
+            )
+        except KeyError:  # a value not seen before
+            codes = (
+                self._string_code(grade_before),
+                self._string_code(grade_after),
+                self._float_code(points_possible_before),
+                self._float_code(points_possible_after),
+                self._float_code(score_before),
+                self._float_code(score_after),
+            )
+        self._records += _RECORD.pack(
+            created_at,
+            root_account_id,
+            account_id,
+            course_id,
+            _NONE if assignment_id is None else assignment_id,
+            _NONE if submission_id is None else submission_id,
+            student_id,
+            _NONE if grader_id is None else grader_id,
+            version_number,
+            *codes,
+            excused_before | excused_after << 1 | graded_anonymously << 2 | override << 3,
+            uuid_bits.to_bytes(16, "big"),
+            request_bits.to_bytes(16, "big"),
         )
-        self._uuids += uuid_bits.to_bytes(16, "big")
-        self._requests += request_bits.to_bytes(16, "big")
         key = ((created_at - EPOCH) << ID_BITS) + row_id
-        self._index(row_id, key, course_id, 0 if override else assignment_id, student_id, grader_id)
+        assignment = OVERRIDE_ASSIGNMENT if override else assignment_id
+        everything = self._all
+        if (everything and everything[-1] > key) or assignment is None or grader_id is None:
+            self._index(key, course_id, assignment, student_id, grader_id)
+            return row_id
+        # The usual row, later than every other: its key goes at the end of each array.
+        everything.append(key)
+        index = self._by_course
+        (index.get(course_id) or _new(index, course_id)).append(key)
+        index = self._by_assignment
+        (index.get(assignment) or _new(index, assignment)).append(key)
+        index = self._by_student
+        (index.get(student_id) or _new(index, student_id)).append(key)
+        index = self._by_grader
+        (index.get(grader_id) or _new(index, grader_id)).append(key)
+        if self._any_combined:
+            self._post_combined(key, (course_id, assignment, student_id, grader_id))
         return row_id
 
-    def _event_code(self, text: str) -> int:
-        code = self._string_codes.get(text)
-        if code is None:
-            code = self._string_codes[text] = len(self._strings)
-            self._strings.append(text)
-        return code
-
-    def _put(self, row: GradeChange) -> None:
-        """Encode a row into the columns, or raise _Odd before anything is written."""
+    def _encode(self, row: GradeChange) -> bytes:
+        """A row's record, or _Odd when a value does not fit one."""
         ints = [
             _int(row.root_account_id, False),
             _int(row.account_id, False),
@@ -250,16 +267,17 @@ class GradeChangeLog:
             _int(row.student_id, True),
             _int(row.grader_id, True),
             _int(row.version_number, False),
-            _int(row.grading_period_id, True),
         ]
-        created = row.created_at
-        texts = [_text(row.grade_before), _text(row.grade_after), _text(row.event_type)]
+        texts = [_text(row.grade_before), _text(row.grade_after)]
         numbers = [
             _float(row.points_possible_before),
             _float(row.points_possible_after),
             _float(row.score_before),
             _float(row.score_after),
         ]
+        period = _int(row.grading_period_id, True)
+        if type(row.event_type) is not str:
+            raise _Odd
         flags = 0
         for bit, value in (
             (_EXCUSED_BEFORE, row.excused_before),
@@ -279,110 +297,67 @@ class GradeChangeLog:
             flags |= _UUID_ASIDE if uuid is None else 0
             flags |= _REQUEST_ASIDE if request is None else 0
         # Nothing below raises: the row goes in whole.
-        self._created.append(created)
-        for column, value in zip(self._int_columns(), ints, strict=True):
-            column.append(value)
-        self._grades.extend(self._string_code(t) for t in texts)
-        self._scores.extend(self._float_code(f) for f in numbers)
-        self._flags.append(flags)
-        self._uuids += uuid or bytes(16)
-        self._requests += request or bytes(16)
-        assignment = OVERRIDE_ASSIGNMENT if row.override else row.assignment_id
-        self._index(
-            row.id, sort_key(created, row.id), row.course_id, assignment, row.student_id,
-            row.grader_id,
-        )  # fmt: skip
-
-    def _put_odd(self, row: GradeChange) -> None:
-        """Keep a row whole; its columns hold placeholders and its dimensions come from it."""
-        self._odd[row.id] = row
-        self._created.append(row.created_at)
-        for column in self._int_columns():
-            column.append(_NONE)
-        self._grades.extend((0, 0, 0))
-        self._scores.extend((0, 0, 0, 0))
-        self._flags.append(0)
-        self._uuids += bytes(16)
-        self._requests += bytes(16)
-        assignment = OVERRIDE_ASSIGNMENT if row.override else row.assignment_id
-        self._index(
-            row.id, sort_key(row.created_at, row.id), row.course_id, assignment, row.student_id,
-            row.grader_id,
-        )  # fmt: skip
-
-    def _int_columns(self) -> tuple[array, ...]:
-        return (
-            self._root, self._account, self._course, self._assignment, self._submission,
-            self._student, self._grader, self._version, self._period,
-        )  # fmt: skip
+        if period != _NONE:
+            self._periods[row.id] = period
+        if row.event_type != "grade_change":
+            self._event_types[row.id] = row.event_type
+        return _RECORD.pack(
+            row.created_at,
+            *ints,
+            *map(self._string_code, texts),
+            *map(self._float_code, numbers),
+            flags,
+            uuid or b"",
+            request or b"",
+        )
 
     def _string_code(self, text: str | None) -> int:
-        if text is None:
-            return 0
         code = self._string_codes.get(text)
         if code is None:
-            code = self._string_codes[text] = len(self._strings)
+            code = self._string_codes[text] = len(self._strings)  # type: ignore[index]
             self._strings.append(text)
         return code
 
     def _float_code(self, value: float | None) -> int:
-        if value is None:
-            return 0
         code = self._float_codes.get(value)
         if code is None:
-            code = self._float_codes[value] = len(self._floats)
+            code = self._float_codes[value] = len(self._floats)  # type: ignore[index]
             self._floats.append(value)
         return code
 
+    def _single(self) -> tuple[dict[int, array], ...]:
+        """The single-dimension indexes, in DIMENSIONS order."""
+        return (self._by_course, self._by_assignment, self._by_student, self._by_grader)
+
     def _index(
         self,
-        row_id: int,
         key: int,
-        course: int,
+        course: int | None,
         assignment: int | None,
         student: int | None,
         grader: int | None,
     ) -> None:
-        """Add a row's key to the arrays of its query shapes, and chain it to its submission."""
+        """Add a row's key to the arrays of its values."""
         _add(self._all, key)
-        indexes = self._indexes
-        if course is not None:
-            _post(indexes[_C], course, key)
-        if assignment is not None:
-            _post(indexes[_A], assignment, key)
-            if assignment == OVERRIDE_ASSIGNMENT:
-                if course is not None:
-                    _post(indexes[_C | _A], (course, assignment), key)
-                    if grader is not None:
-                        _post(indexes[_C | _A | _G], (course, assignment, grader), key)
-            else:
-                owner = self._course_of.get(assignment)
-                if owner is None:
-                    self._course_of[assignment] = course
-                elif owner != course:
-                    self._course_of[assignment] = _MIXED
-            if grader is not None:
-                _post(indexes[_A | _G], (assignment, grader), key)
-            if student is not None:
-                pair = (assignment, student)
-                self._prev.append(self._last_of.get(pair, 0))
-                self._last_of[pair] = row_id
-            else:
-                self._prev.append(0)
-        else:
-            self._prev.append(0)
-        if student is not None:
-            _post(indexes[_S], student, key)
-            if course is not None:
-                _post(indexes[_C | _S], (course, student), key)
-        if grader is not None:
-            _post(indexes[_G], grader, key)
-            if course is not None:
-                _post(indexes[_C | _G], (course, grader), key)
-            if student is not None:
-                _post(indexes[_S | _G], (student, grader), key)
-                if course is not None:
-                    _post(indexes[_C | _S | _G], (course, student, grader), key)
+        values = (course, assignment, student, grader)
+        for index, value in zip(self._single(), values, strict=True):
+            if value is not None:
+                postings = index.get(value)
+                if postings is None:
+                    index[value] = array("q", (key,))
+                else:
+                    _add(postings, key)
+        if self._any_combined:
+            self._post_combined(key, values)
+
+    def _post_combined(self, key: int, values: tuple) -> None:
+        """Add a key to the combination arrays built so far that it belongs to."""
+        with _COMBINED_LOCK:
+            for mask, built in self._combined.items():
+                if built:
+                    postings = built.get(_parts(mask, values))
+                    if postings is not None and not _holds(postings, key):
+                        _add(postings, key)
 
     # -- truncation ----------------------------------------------------------------------------
 
@@ -391,59 +366,29 @@ class GradeChangeLog:
 
         Costs O(dropped rows x log n): the rows written since the baseline, not the history.
         """
-        count = len(self._created)
+        count = len(self)
         if length < 0 or length > count:
             raise ValueError(f"cannot truncate {count} audit rows to {length}")
-        indexes = self._indexes
-        mixed: set[int] = set()
-        for row_id in range(count, length, -1):
-            course, assignment, student, grader = self._dimensions(row_id)
-            key = sort_key(self._created[row_id - 1], row_id)
-            _remove(self._all, key)
-            if course is not None:
-                _unpost(indexes[_C], course, key)
-            if assignment is not None:
-                if not _unpost(indexes[_A], assignment, key):
-                    self._course_of.pop(assignment, None)
-                elif self._course_of.get(assignment) == _MIXED:
-                    mixed.add(assignment)
-                if assignment == OVERRIDE_ASSIGNMENT and course is not None:
-                    _unpost(indexes[_C | _A], (course, assignment), key)
-                    if grader is not None:
-                        _unpost(indexes[_C | _A | _G], (course, assignment, grader), key)
-                if grader is not None:
-                    _unpost(indexes[_A | _G], (assignment, grader), key)
-                if student is not None:
-                    previous = self._prev[row_id - 1]
-                    if previous:
-                        self._last_of[(assignment, student)] = previous
-                    else:
-                        del self._last_of[(assignment, student)]
-            if student is not None:
-                _unpost(indexes[_S], student, key)
-                if course is not None:
-                    _unpost(indexes[_C | _S], (course, student), key)
-            if grader is not None:
-                _unpost(indexes[_G], grader, key)
-                if course is not None:
-                    _unpost(indexes[_C | _G], (course, grader), key)
-                if student is not None:
-                    _unpost(indexes[_S | _G], (student, grader), key)
-                    if course is not None:
-                        _unpost(indexes[_C | _S | _G], (course, student, grader), key)
-            self.memo.pop(row_id, None)
-            self._objects.pop(row_id, None)
-            self._odd.pop(row_id, None)
-            self._aside.pop(row_id, None)
-        for column in (self._created, *self._int_columns(), self._flags, self._prev):
-            del column[length:]
-        del self._grades[3 * length :]
-        del self._scores[4 * length :]
-        del self._uuids[16 * length :]
-        del self._requests[16 * length :]
-        for assignment in mixed & self._course_of.keys():  # perhaps one course again
-            courses = {self._dimensions(k & ID_MASK)[0] for k in indexes[_A][assignment]}
-            self._course_of[assignment] = courses.pop() if len(courses) == 1 else _MIXED
+        single = self._single()
+        with _COMBINED_LOCK:
+            for row_id in range(count, length, -1):
+                values = self._dimensions(row_id)
+                key = sort_key(self._created(row_id), row_id)
+                _remove(self._all, key)
+                for index, value in zip(single, values, strict=True):
+                    if value is not None:
+                        _unpost(index, value, key)
+                if self._any_combined:
+                    for mask, built in self._combined.items():
+                        parts = _parts(mask, values)
+                        if built and parts in built:
+                            _unpost(built, parts, key)
+                for held in (
+                    self.memo, self._objects, self._odd, self._aside, self._periods,
+                    self._event_types,
+                ):  # fmt: skip
+                    held.pop(row_id, None)
+        del self._records[length * _SIZE :]
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -464,69 +409,65 @@ class GradeChangeLog:
         unknown = set(conditions) - set(DIMENSIONS)
         if unknown:
             raise KeyError(f"unknown audit log dimensions: {sorted(unknown)}")
-        course = conditions.get("course")
-        assignment = conditions.get("assignment")
-        student = conditions.get("student")
-        grader = conditions.get("grader")
-        if assignment is not None and student is not None:
-            keys = self._submission_keys(assignment, student, course, grader)
-            postings, course_check = keys, None
-        else:
-            postings, course_check = self._postings(course, assignment, grader, student)
+        postings = self._postings(conditions)
         high = bisect_right(postings, newest) if newest is not None else len(postings)
         if before is not None:
             high = min(high, bisect_left(postings, before))
         low = bisect_left(postings, oldest) if oldest is not None else 0
         get = self.get
         for position in range(high - 1, low - 1, -1):
-            row_id = postings[position] & ID_MASK
-            if course_check is not None and self._dimensions(row_id)[0] != course_check:
-                continue
-            row = get(row_id)
+            row = get(postings[position] & ID_MASK)
             if keep is None or keep(row):
                 yield row
 
-    def _postings(
-        self, course: int | None, assignment: int | None, grader: int | None, student: int | None
-    ) -> tuple[array, int | None]:
-        """The key array answering a shape without both assignment and student, and the course
-        each row must still be checked for (only for an assignment with rows in two courses)."""
-        mask = (
-            (_C if course is not None else 0)
-            | (_A if assignment is not None else 0)
-            | (_S if student is not None else 0)
-            | (_G if grader is not None else 0)
-        )
-        if not mask:
-            return self._all, None
-        check = None
-        if mask & _C and mask & _A and assignment != OVERRIDE_ASSIGNMENT:
-            owner = self._course_of.get(assignment)
-            if owner is None or (owner != course and owner != _MIXED):
-                return _EMPTY, None
-            if owner == _MIXED:
-                check = course
-            mask &= ~_C
-        values = {_C: course, _A: assignment, _S: student, _G: grader}
-        parts = tuple(values[bit] for bit in (_C, _A, _S, _G) if mask & bit)
-        key = parts[0] if len(parts) == 1 else parts
-        return self._indexes[mask].get(key, _EMPTY), check
+    def _postings(self, conditions: Mapping[str, int]) -> array:
+        """The ascending key array of the rows matching every condition."""
+        if not conditions:
+            return self._all
+        mask = 0
+        for bit, name in _BITS:
+            if name in conditions:
+                mask |= bit
+        if mask in _SINGLE:
+            (name,) = conditions
+            return self._single()[_SINGLE.index(mask)].get(conditions[name], _EMPTY)
+        values = tuple(conditions.get(name) for _bit, name in _BITS)
+        parts = _parts(mask, values)
+        postings = self._combined[mask].get(parts)
+        if postings is not None:
+            return postings
+        return self._build_combined(mask, parts, values)
 
-    def _submission_keys(
-        self, assignment: int, student: int, course: int | None, grader: int | None
-    ) -> list[int]:
-        """The sort keys of one submission's rows (a short chain), ascending."""
-        keys = []
-        row_id = self._last_of.get((assignment, student), 0)
-        while row_id:
-            row_course, _, _, row_grader = self._dimensions(row_id)
-            if (course is None or row_course == course) and (
-                grader is None or row_grader == grader
-            ):
-                keys.append(sort_key(self._created[row_id - 1], row_id))
-            row_id = self._prev[row_id - 1]
-        keys.sort()
-        return keys
+    def _build_combined(self, mask: int, parts: tuple, values: tuple) -> array:
+        """A combination's array, from the shortest array of its dimensions (walked once)."""
+        with _COMBINED_LOCK:
+            built = self._combined[mask]
+            postings = built.get(parts)
+            if postings is not None:  # another reader was first
+                return postings
+            candidates = [
+                index.get(value, _EMPTY)
+                for index, (bit, _name), value in zip(self._single(), _BITS, values, strict=True)
+                if mask & bit
+            ]
+            shortest = min(candidates, key=len)
+            wanted = [(i, values[i]) for i, (bit, _name) in enumerate(_BITS) if mask & bit]
+            dimensions = self._dimensions
+            postings = array(
+                "q",
+                (
+                    key
+                    for key in shortest
+                    if all(dimensions(key & ID_MASK)[i] == v for i, v in wanted)
+                ),
+            )
+            if postings:  # an empty one is not kept: writers only extend arrays that exist
+                built[parts] = postings
+                self._any_combined = True
+            return postings
+
+    def _created(self, row_id: int) -> int:
+        return _CREATED.unpack_from(self._records, (row_id - 1) * _SIZE)[0]
 
     def _dimensions(self, row_id: int) -> tuple[int | None, int | None, int | None, int | None]:
         """A row's course, assignment (0 for overrides), student and grader."""
@@ -534,82 +475,79 @@ class GradeChangeLog:
         if odd is not None:
             assignment = OVERRIDE_ASSIGNMENT if odd.override else odd.assignment_id
             return odd.course_id, assignment, odd.student_id, odd.grader_id
-        i = row_id - 1
-        values = (self._course[i], self._assignment[i], self._student[i], self._grader[i])
-        course, assignment, student, grader = (None if v == _NONE else v for v in values)
-        if self._flags[i] & _OVERRIDE:
+        at = (row_id - 1) * _SIZE
+        course, assignment, _, student, grader = _DIMENSIONS.unpack_from(
+            self._records, at + _DIMENSIONS_AT
+        )
+        if self._records[at + _FLAGS_AT] & _OVERRIDE:
             assignment = OVERRIDE_ASSIGNMENT
-        return course, assignment, student, grader
+        elif assignment == _NONE:
+            assignment = None
+        return (
+            course,
+            assignment,
+            None if student == _NONE else student,
+            None if grader == _NONE else grader,
+        )
 
     def request_id(self, row_id: int) -> str:
         """A row's request id, without making the row."""
-        i = row_id - 1
-        flags = self._flags[i]
-        if flags & _REQUEST_ASIDE or row_id in self._odd:
-            return self._build(row_id).request_id
-        return uuid_text(bytes(self._requests[16 * i : 16 * i + 16]))
+        bits = self.request_bits(row_id)
+        return self._build(row_id).request_id if bits is None else uuid_text(bits)
 
     def request_bits(self, row_id: int) -> bytes | None:
         """A row's request id as the 16 bytes of its uuid; None when it is not a canonical one."""
-        i = row_id - 1
-        if self._flags[i] & _REQUEST_ASIDE or row_id in self._odd:
+        at = (row_id - 1) * _SIZE
+        if self._records[at + _FLAGS_AT] & _REQUEST_ASIDE or row_id in self._odd:
             return None
-        return bytes(self._requests[16 * i : 16 * i + 16])
+        return bytes(self._records[at + _REQUEST_AT : at + _SIZE])
 
     def facts(self, row_id: int) -> tuple[int, int | None, int | None, int | None, int | None]:
         """A row's created_at, course, assignment (0 for overrides), student and grader."""
-        return (self._created[row_id - 1], *self._dimensions(row_id))
+        return (self._created(row_id), *self._dimensions(row_id))
 
     def _build(self, row_id: int) -> GradeChange:
         odd = self._odd.get(row_id)
         if odd is not None:
             return odd
-        i = row_id - 1
+        (
+            created_at, root, account, course, assignment, submission, student, grader, version,
+            grade_before, grade_after, points_before, points_after, score_before, score_after,
+            flags, uuid, request,
+        ) = _RECORD.unpack_from(self._records, (row_id - 1) * _SIZE)  # fmt: skip
         strings, floats = self._strings, self._floats
-        g, s = 3 * i, 4 * i
-        flags = self._flags[i]
         if flags & (_UUID_ASIDE | _REQUEST_ASIDE):
-            uuid, request = self._aside[row_id]
-        else:
-            uuid = request = ""
-        if not flags & _UUID_ASIDE:
-            uuid = uuid_text(bytes(self._uuids[16 * i : 16 * i + 16]))
-        if not flags & _REQUEST_ASIDE:
-            request = uuid_text(bytes(self._requests[16 * i : 16 * i + 16]))
-
-        def value(column: array) -> int | None:
-            v = column[i]
-            return None if v == _NONE else v
-
+            aside_uuid, aside_request = self._aside[row_id]
         return GradeChange(
             id=row_id,
-            uuid=uuid,
-            created_at=self._created[i],
-            root_account_id=self._root[i],
-            account_id=self._account[i],
-            course_id=self._course[i],
-            assignment_id=value(self._assignment),
-            submission_id=value(self._submission),
-            student_id=value(self._student),
-            grader_id=value(self._grader),
-            grade_before=strings[self._grades[g]],
-            grade_after=strings[self._grades[g + 1]],
+            uuid=aside_uuid if flags & _UUID_ASIDE else uuid_text(uuid),
+            created_at=created_at,
+            root_account_id=root,
+            account_id=account,
+            course_id=course,
+            assignment_id=None if assignment == _NONE else assignment,
+            submission_id=None if submission == _NONE else submission,
+            student_id=None if student == _NONE else student,
+            grader_id=None if grader == _NONE else grader,
+            grade_before=strings[grade_before],
+            grade_after=strings[grade_after],
             excused_before=bool(flags & _EXCUSED_BEFORE),
             excused_after=bool(flags & _EXCUSED_AFTER),
             graded_anonymously=bool(flags & _ANONYMOUS),
-            points_possible_before=floats[self._scores[s]],
-            points_possible_after=floats[self._scores[s + 1]],
-            version_number=self._version[i],
-            request_id=request,
-            score_before=floats[self._scores[s + 2]],
-            score_after=floats[self._scores[s + 3]],
-            grading_period_id=value(self._period),
+            points_possible_before=floats[points_before],
+            points_possible_after=floats[points_after],
+            version_number=version,
+            request_id=aside_request if flags & _REQUEST_ASIDE else uuid_text(request),
+            score_before=floats[score_before],
+            score_after=floats[score_after],
+            grading_period_id=self._periods.get(row_id),
             override=bool(flags & _OVERRIDE),
-            event_type=strings[self._grades[g + 2]],  # type: ignore[arg-type]
+            event_type=self._event_types.get(row_id, "grade_change"),
         )
 
 
 _EMPTY: array = array("q")
+_CREATED = Struct("<q")
 
 
 def _int(value: object, nullable: bool) -> int:
@@ -635,14 +573,19 @@ def _float(value: object) -> float | None:
     return value
 
 
-def _post(index: dict, key: object, sort: int) -> None:
-    postings = index.get(key)
-    if postings is None:
-        index[key] = array("q", (sort,))
-    elif postings[-1] < sort:
-        postings.append(sort)
-    else:
-        postings.insert(bisect_left(postings, sort), sort)
+def _parts(mask: int, values: tuple) -> tuple:
+    """A combination's key: the values of its dimensions, in DIMENSIONS order."""
+    return tuple(v for (bit, _name), v in zip(_BITS, values, strict=True) if mask & bit)
+
+
+def _holds(postings: array, key: int) -> bool:
+    position = bisect_left(postings, key)
+    return position < len(postings) and postings[position] == key
+
+
+def _new(index: dict, key: object) -> array:
+    postings = index[key] = array("q")
+    return postings
 
 
 def _unpost(index: dict, key: object, sort: int) -> bool:

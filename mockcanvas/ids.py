@@ -31,11 +31,19 @@ def local_id(any_id: int) -> int | None:
 # (the same string, a third of the time: a grade draws four of these).
 _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 _UUID_SET = (0x8000 << 48) | (4 << 76)
+_LOW_128 = (1 << 128) - 1
 
 
 def seeded_uuid_bits(rng: random.Random) -> int:
     """The 128 bits of ``seeded_uuid``, drawn the same way (a seed keeps a million as bytes)."""
     return (rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET
+
+
+def seeded_uuid_pair_bits(rng: random.Random) -> tuple[int, int]:
+    """Two ``seeded_uuid_bits`` in one draw: 256 bits are the same words as two draws of 128,
+    the first in the low half."""
+    bits = rng.getrandbits(256)
+    return (bits & _LOW_128 & _UUID_CLEAR) | _UUID_SET, ((bits >> 128) & _UUID_CLEAR) | _UUID_SET
 
 
 def seeded_uuid(rng: random.Random) -> str:

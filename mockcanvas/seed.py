@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import accumulate
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from faker import Faker
 
-from . import clock
+from . import clock, progress_bar
 from .grading import LETTER_SCHEME, grade_for_score, percent_string
-from .ids import seeded_hex, seeded_token, seeded_uuid_bits
+from .ids import seeded_hex, seeded_token, seeded_uuid_pair_bits
 from .models import (
     Account,
     AccountAdmin,
@@ -36,12 +37,14 @@ from .models import (
     Submission,
     User,
 )
+from .progress_bar import ProgressBar
 from .scoring import course_scores
 from .store import Store
 
 DAY = 86_400
 HOUR = 3_600
 _NEVER = 1 << 62  # a leave or deletion time that never comes
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ class _AssignmentPlan:
     kind_type: str = "points"  # the assignment's grading type
     anonymous: bool = False
     autograder: int = 0  # a quiz's grader id on its submissions: minus the quiz id
+    grades: dict[float | None, str | None] = field(default_factory=dict)  # at these points
 
 
 @dataclass(slots=True, eq=False)
@@ -208,11 +212,15 @@ def build_world(
     *,
     now: datetime = clock.DEFAULT_NOW,
     admin_token: str | None = None,
+    progress: ProgressBar | None = None,
 ) -> Store:
     """A store holding a whole seeded school, its grading history ending just before ``now``.
 
     ``admin_token`` replaces the token of the "admin" landmark; nothing else changes with it.
+    ``progress`` is told the audit rows written so far (by default, the bar of
+    ``progress_bar.showing()`` when the caller turned one on).
     """
+    name = size if isinstance(size, str) else "custom"
     if isinstance(size, str):
         if size not in SIZES:
             raise ValueError(f"unknown world size {size!r}; known: {', '.join(SIZES)}")
@@ -221,13 +229,21 @@ def build_world(
         raise ValueError("now must be timezone-aware")
     # A world is millions of small objects and no cycles: the cyclic collector would rescan them
     # over and over while they are made (a quarter of the time of a large build).
+    if progress is None:
+        progress = progress_bar.current(f"seeding the {name} world", size.events)
     collecting = gc.isenabled()
     gc.disable()
+    store = None
     try:
-        return _WorldBuilder(seed, size, now.astimezone(UTC), admin_token).build()
+        builder = _WorldBuilder(seed, size, now.astimezone(UTC), admin_token)
+        builder.progress = progress
+        store = builder.build()
+        return store
     finally:
         if collecting:
             gc.enable()
+        if progress is not None:
+            progress.close(len(store.grade_changes) if store is not None else None)
 
 
 def _dt(epoch: int) -> datetime:
@@ -252,6 +268,22 @@ def _weighted_names(fake: Faker, attribute: str, fallback: Callable[[], str]) ->
     return name
 
 
+def _randint(rng: random.Random, low: int, high: int) -> Callable[[], int]:
+    """``rng.randint(low, high)`` as one call: the same draws CPython makes (getrandbits of the
+    width's bit length until below the width), without its three Python frames per number."""
+    width = high - low + 1
+    bits = width.bit_length()
+    getrandbits = rng.getrandbits
+
+    def draw() -> int:
+        r = getrandbits(bits)
+        while r >= width:
+            r = getrandbits(bits)
+        return low + r
+
+    return draw
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -261,7 +293,10 @@ class _WorldBuilder:
 
     def __init__(self, seed: int, size: WorldSize, now: datetime, admin_token: str | None):
         self.size = size
+        self.progress: ProgressBar | None = None
         self.rng = random.Random(seed)
+        self.regrade_steps = _randint(self.rng, 1, 3)
+        self.step = _randint(self.rng, 1, 2)  # set for the history's pace in _run_history
         self.fake = Faker("en_US")
         self.fake.seed_instance(seed)
         self.first_name = _weighted_names(self.fake, "first_names", self.fake.first_name)
@@ -700,14 +735,15 @@ class _WorldBuilder:
             for i, p in enumerate(self.courses)
         ]
         total = sum(weights)
+        session_size = _randint(rng, 1, 6)
         for plan, weight in zip(self.courses, weights, strict=True):
             share = remaining * weight // total
-            low = min(plan.first_pass + HOUR, self.end)
+            moment = _randint(rng, min(plan.first_pass + HOUR, self.end), self.end)
             while share > 0:
-                k = min(share, rng.randint(1, 6))
+                k = min(share, session_size())
                 share -= k
-                self._add(self._daytime(rng.randint(low, self.end)), _FILL, (plan, k))
-        self.sessions.sort()
+                self._add(self._daytime(moment()), _FILL, (plan, k))
+        self.sessions.sort(key=itemgetter(0))  # stable: ties stay in the order they were added
         return planned
 
     def _schedule_marking(self, plan: _CoursePlan, ap: _AssignmentPlan) -> int:
@@ -715,8 +751,9 @@ class _WorldBuilder:
         rng, share = self.rng, self.size.grading_share
         rows = 0
         if ap.kind == "quiz":  # graded automatically as each student finishes
+            before_due = _randint(rng, 0, 4 * DAY - 1)
             for p, sub in enumerate(ap.subs):
-                when = max(self.start, ap.due - rng.randrange(4 * DAY))
+                when = max(self.start, ap.due - before_due())
                 if plan.leave_at[p] > when and (p in plan.forced or rng.random() < share):
                     self._add(when, _QUIZ, (plan, ap, p))
                     plan.first_pass = min(plan.first_pass, when)
@@ -787,12 +824,16 @@ class _WorldBuilder:
     def _run_history(self) -> None:
         rng = self.rng
         gap = max(2, min(60, self.span // max(1, self.size.events) // 3))
+        self.step = _randint(rng, 1, 2 * gap)  # the seconds between two grades of a session
         cursor = self.start
         end = self.end
-        for start, _order, kind, payload in self.sessions:
+        progress, log = self.progress, self.log
+        for number, (start, _order, kind, payload) in enumerate(self.sessions):
+            if progress is not None and not number & 1023:
+                progress.update(len(log))
             t = start if start > cursor else cursor
             if kind == _FILL:
-                t = self._fill(payload[0], payload[1], t, gap)
+                t = self._fill(payload[0], payload[1], t)
             elif kind == _PASS:
                 plan, ap, grader, items = payload
                 if not ap.opened:
@@ -801,7 +842,7 @@ class _WorldBuilder:
                 first = True
                 for p, action in items:
                     if not first:
-                        t = min(end, t + (0 if rng.random() < 0.06 else rng.randint(1, 2 * gap)))
+                        t = min(end, t + (0 if rng.random() < 0.06 else self.step()))
                     first = False
                     sub = ap.subs[p]  # a revisit may have reached it before this section
                     if action == _EXCUSE:
@@ -827,6 +868,7 @@ class _WorldBuilder:
                 plan, ap, points = payload
                 factor = points / ap.points
                 ap.points = points
+                ap.grades = {}
                 ap.assignment.points_possible = points
                 ap.assignment.updated_at = _dt(t)
                 for p, sub in enumerate(ap.subs):  # a bulk update: all in the same second
@@ -839,7 +881,7 @@ class _WorldBuilder:
                     self._write(plan, ap, p, t, grader.id, score, False)
             cursor = t
 
-    def _fill(self, plan: _CoursePlan, k: int, t: int, gap: int) -> int:
+    def _fill(self, plan: _CoursePlan, k: int, t: int) -> int:
         """A grader revisits an assignment: late grades, regrades, excusing, quiz retakes."""
         rng = self.rng
         opened = [ap for ap in plan.opened if ap.deleted_at > t]
@@ -863,12 +905,13 @@ class _WorldBuilder:
         p = rng.randrange(low, high)
         written = 0
         pinned, leave_at, subs = self.pinned, plan.leave_at, ap.subs
+        random, step, end = rng.random, self.step, self.end
         for _ in range(high - low):
             sub = subs[p]
             if leave_at[p] > t and sub.id not in pinned:
                 if written:
-                    t = min(self.end, t + (0 if rng.random() < 0.06 else rng.randint(1, 2 * gap)))
-                excused = not quiz and sub.score is not None and rng.random() < 0.05
+                    t = min(end, t + (0 if random() < 0.06 else step()))
+                excused = not quiz and sub.score is not None and random() < 0.05
                 if excused:
                     score = None
                 else:  # an excused submission gets a fresh grade, others a changed one
@@ -896,7 +939,7 @@ class _WorldBuilder:
                 return score
             old = score
         up_first = rng.random() < 0.6
-        for delta in (step * rng.randint(1, 3), step):
+        for delta in (step * self.regrade_steps(), step):
             for candidate in (old + delta, old - delta) if up_first else (old - delta, old + delta):
                 if 0 <= candidate <= points:
                     return candidate
@@ -915,11 +958,16 @@ class _WorldBuilder:
         """One audit row for a submission, and the submission moved to the row's state."""
         rng, sub = self.rng, ap.subs[p]
         sub_id, points = sub.id, ap.points
-        grade = None if excused else grade_for_score(ap.kind_type, score, points)
+        if excused:
+            grade = None
+        else:  # an assignment has a few dozen distinct scores: each grade computed once
+            grade = ap.grades.get(score, _UNKNOWN)
+            if grade is _UNKNOWN:
+                grade = ap.grades[score] = grade_for_score(ap.kind_type, score, points)
         if grade == sub.grade and score == sub.score and excused == sub.excused:
             return  # Canvas writes no row when nothing changed
         before = self.last_points[sub_id]
-        request = seeded_uuid_bits(rng)
+        request, uuid = seeded_uuid_pair_bits(rng)
         version = sub.version_number + 1
         anonymous = ap.anonymous
         row_id = self.log.add(
@@ -940,24 +988,24 @@ class _WorldBuilder:
             points,
             version,
             request,
-            seeded_uuid_bits(rng),
+            uuid,
             sub.score,
             score,
         )
-        sub.score = sub.entered_score = score
-        sub.grade = sub.entered_grade = grade
+        # The fields the history reads; _finish sets the rest from them.
+        sub.score = score
+        sub.grade = grade
         sub.excused = excused
         sub.version_number = version
-        sub.workflow_state = "graded"
-        sub.graded_anonymously = anonymous
         sub.grader_id = grader if grader is not None else ap.autograder
         if not self.first_row[sub_id]:
             self.first_row[sub_id] = t
         self.last_row[sub_id] = t
         self.last_points[sub_id] = points
         plan.last_touch[p] = t
-        if rng.random() < self.page_view_share:
-            self._page_view(row_id, request)
+        if rng.random() < self.page_view_share:  # the request left a page view
+            render_time = round(0.05 + rng.random() * 0.4, 3)
+            self.page_views.derive(row_id, request, round(render_time * 1000))
 
     def _override(self, plan: _CoursePlan, p: int, t: int) -> None:
         """A teacher sets, changes or clears a student's final grade override."""
@@ -977,7 +1025,7 @@ class _WorldBuilder:
             score, grade = round(rng.uniform(62.0, 99.0) * 2) / 2, None
         if score == old_score and grade == old_grade:
             score, grade = (old_score or 80.0) + 0.5, None
-        request = seeded_uuid_bits(rng)
+        request, uuid = seeded_uuid_pair_bits(rng)
         row_id = self.log.add(
             t,
             self.root_id,
@@ -996,7 +1044,7 @@ class _WorldBuilder:
             None,
             0,
             request,
-            seeded_uuid_bits(rng),
+            uuid,
             old_score,
             score,
             override=True,
@@ -1027,6 +1075,9 @@ class _WorldBuilder:
                     if not last:
                         continue
                     graded_at = _dt(last)
+                    sub.entered_score, sub.entered_grade = sub.score, sub.grade
+                    sub.workflow_state = "graded"
+                    sub.graded_anonymously = assignment.anonymous_grading
                     sub.graded_at = sub.updated_at = graded_at
                     sub.missing = False
                     if not assignment.muted:
