@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from . import __version__, golden, payloads, scenario, simulate
+from . import __version__, golden, payloads, progress_bar, scenario, simulate
 from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
@@ -146,17 +146,18 @@ def _world_summary(app) -> dict:
 def serve(args: argparse.Namespace) -> int:
     loaded = _load_scenario(args)
     clock = Clock(_start(args, loaded), frozen=args.frozen_clock)
-    app = create_app(
-        seed=args.seed,
-        size=args.size,
-        scenario=loaded,
-        clock=clock,
-        admin_token=args.admin_token,
-        unauthorized_status=args.unauthorized_status,
-        throttle=args.throttle,
-        control_token=args.control_token,
-        validate_events=args.validate_events or None,
-    )
+    with progress_bar.showing(sys.stderr):  # a long build shows a bar on a terminal's stderr
+        app = create_app(
+            seed=args.seed,
+            size=args.size,
+            scenario=loaded,
+            clock=clock,
+            admin_token=args.admin_token,
+            unauthorized_status=args.unauthorized_status,
+            throttle=args.throttle,
+            control_token=args.control_token,
+            validate_events=args.validate_events or None,
+        )
     with app.app_context():
         prepare_reset(current_instance())  # the first reset is then as fast as the rest
     if args.host not in LOOPBACK:
@@ -201,13 +202,14 @@ def _interrupt(signum, frame) -> None:
 
 def world(args: argparse.Namespace) -> int:
     loaded = _load_scenario(args)
-    app = create_app(
-        seed=args.seed,
-        size=args.size,
-        scenario=loaded,
-        now=_start(args, loaded),
-        admin_token=args.admin_token,
-    )
+    with progress_bar.showing(sys.stderr):
+        app = create_app(
+            seed=args.seed,
+            size=args.size,
+            scenario=loaded,
+            now=_start(args, loaded),
+            admin_token=args.admin_token,
+        )
     print(json.dumps(_world_summary(app), indent=2))
     return 0
 
