@@ -75,6 +75,50 @@ def test_same_seed_builds_the_same_world(world: Store) -> None:
     assert dump(build_world(1)) == dump(world)
 
 
+def test_the_fast_draws_are_the_generators_own() -> None:
+    """The seed's shortcuts draw exactly what the slow calls they replace would draw."""
+    from faker import Faker
+
+    from mockcanvas.ids import seeded_uuid_bits, seeded_uuid_pair_bits
+    from mockcanvas.seed import _randint, _weighted_names
+
+    for low, high in ((1, 1), (1, 3), (1, 6), (0, 4 * 86_400 - 1), (1, 120), (7, 2**40)):
+        fast, slow = random.Random(low + high), random.Random(low + high)
+        draw = _randint(fast, low, high)
+        assert [draw() for _ in range(500)] == [slow.randint(low, high) for _ in range(500)]
+        assert fast.random() == slow.random()  # and the generators are left in step
+    fast, slow = random.Random(4), random.Random(4)
+    pairs = [seeded_uuid_pair_bits(fast) for _ in range(100)]
+    assert pairs == [(seeded_uuid_bits(slow), seeded_uuid_bits(slow)) for _ in range(100)]
+    fast_fake, slow_fake = Faker("en_US"), Faker("en_US")
+    fast_fake.seed_instance(9)
+    slow_fake.seed_instance(9)
+    first = _weighted_names(fast_fake, "first_names", fast_fake.first_name)
+    last = _weighted_names(fast_fake, "last_names", fast_fake.last_name)
+    assert first is not fast_fake.first_name and last is not fast_fake.last_name
+    names = [(first(), last()) for _ in range(300)]
+    assert names == [(slow_fake.first_name(), slow_fake.last_name()) for _ in range(300)]
+
+
+def test_the_build_reports_its_progress_in_rows() -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.updates: list[int] = []
+            self.closed: list[int | None] = []
+
+        def update(self, done: int) -> None:
+            self.updates.append(done)
+
+        def close(self, done: int | None = None) -> None:
+            self.closed.append(done)
+
+    recorder = Recorder()
+    store = build_world(2, "medium", progress=recorder)  # type: ignore[arg-type]
+    assert len(recorder.updates) >= 3 and recorder.updates == sorted(recorder.updates)
+    assert recorder.updates[-1] < len(store.grade_changes)
+    assert recorder.closed == [len(store.grade_changes)]
+
+
 def test_different_seeds_build_different_worlds(world: Store) -> None:
     other = build_world(2)
     assert dump(other) != dump(world)
