@@ -204,54 +204,56 @@ class GradeChangeLog:
         row_id = len(self._records) // _SIZE + 1
         strings, floats = self._string_codes, self._float_codes
         try:
-            codes = (
+            record = _RECORD.pack(
+                created_at,
+                root_account_id,
+                account_id,
+                course_id,
+                _NONE if assignment_id is None else assignment_id,
+                _NONE if submission_id is None else submission_id,
+                student_id,
+                _NONE if grader_id is None else grader_id,
+                version_number,
                 strings[grade_before],
                 strings[grade_after],
                 floats[points_possible_before],
                 floats[points_possible_after],
                 floats[score_before],
                 floats[score_after],
+                excused_before | excused_after << 1 | graded_anonymously << 2 | override << 3,
+                uuid_bits.to_bytes(16, "big"),
+                request_bits.to_bytes(16, "big"),
             )
-        except KeyError:  # a value not seen before
-            codes = (
-                self._string_code(grade_before),
-                self._string_code(grade_after),
-                self._float_code(points_possible_before),
-                self._float_code(points_possible_after),
-                self._float_code(score_before),
-                self._float_code(score_after),
-            )
-        self._records += _RECORD.pack(
-            created_at,
-            root_account_id,
-            account_id,
-            course_id,
-            _NONE if assignment_id is None else assignment_id,
-            _NONE if submission_id is None else submission_id,
-            student_id,
-            _NONE if grader_id is None else grader_id,
-            version_number,
-            *codes,
-            excused_before | excused_after << 1 | graded_anonymously << 2 | override << 3,
-            uuid_bits.to_bytes(16, "big"),
-            request_bits.to_bytes(16, "big"),
-        )
+        except KeyError:  # a grade or score not seen before: give it a code, then again
+            self._string_code(grade_before)
+            self._string_code(grade_after)
+            for value in (points_possible_before, points_possible_after, score_before, score_after):
+                self._float_code(value)
+            return self.add(
+                created_at, root_account_id, account_id, course_id, assignment_id, submission_id,
+                student_id, grader_id, grade_before, grade_after, excused_before, excused_after,
+                graded_anonymously, points_possible_before, points_possible_after, version_number,
+                request_bits, uuid_bits, score_before, score_after, override,
+            )  # fmt: skip
+        self._records += record
         key = ((created_at - EPOCH) << ID_BITS) + row_id
         assignment = OVERRIDE_ASSIGNMENT if override else assignment_id
         everything = self._all
-        if (everything and everything[-1] > key) or assignment is None or grader_id is None:
+        if everything and everything[-1] > key:  # written out of time order (a moved clock)
             self._index(key, course_id, assignment, student_id, grader_id)
             return row_id
         # The usual row, later than every other: its key goes at the end of each array.
         everything.append(key)
         index = self._by_course
         (index.get(course_id) or _new(index, course_id)).append(key)
-        index = self._by_assignment
-        (index.get(assignment) or _new(index, assignment)).append(key)
+        if assignment is not None:
+            index = self._by_assignment
+            (index.get(assignment) or _new(index, assignment)).append(key)
         index = self._by_student
         (index.get(student_id) or _new(index, student_id)).append(key)
-        index = self._by_grader
-        (index.get(grader_id) or _new(index, grader_id)).append(key)
+        if grader_id is not None:
+            index = self._by_grader
+            (index.get(grader_id) or _new(index, grader_id)).append(key)
         if self._any_combined:
             self._post_combined(key, (course_id, assignment, student_id, grader_id))
         return row_id

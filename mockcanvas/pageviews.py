@@ -62,16 +62,16 @@ class PageViews(MutableMapping[str, PageView]):
     def derive(self, row_id: int, request_bits: int, render_ms: int) -> None:
         """Add the view of audit row ``row_id``, whose request id is ``request_bits`` as an
         integer (the row's), rendered in ``render_ms`` milliseconds."""
-        position = len(self._rows)
-        if 2 * (position + 1) > len(self._table):
+        rows, table = self._rows, self._table
+        position = len(rows)
+        if 2 * position + 2 > len(table):
             self._rehash(64 - self._shift + 1)
-        self._rows.append(row_id)
+            table = self._table
+        rows.append(row_id)
         self._render.append(render_ms)
-        table, shift = self._table, self._shift
-        mask = len(table) - 1
-        slot = (request_bits >> 64) >> shift
+        slot = request_bits >> (64 + self._shift)
         while table[slot]:
-            slot = (slot + 1) & mask
+            slot = (slot + 1) & (len(table) - 1)
         table[slot] = position + 1
 
     def _rehash(self, bits: int) -> None:

@@ -177,7 +177,7 @@ class _AssignmentPlan:
     kind_type: str = "points"  # the assignment's grading type
     anonymous: bool = False
     autograder: int = 0  # a quiz's grader id on its submissions: minus the quiz id
-    grades: dict[float | None, str | None] = field(default_factory=dict)  # at these points
+    grades: dict[float | None, str | None] = field(default_factory=dict)  # score -> grade
 
 
 @dataclass(slots=True, eq=False)
@@ -296,6 +296,7 @@ class _WorldBuilder:
         self.progress: ProgressBar | None = None
         self.rng = random.Random(seed)
         self.regrade_steps = _randint(self.rng, 1, 3)
+        self.grade_tables: dict[tuple[str, float], dict[float | None, str | None]] = {}
         self.step = _randint(self.rng, 1, 2)  # set for the history's pace in _run_history
         self.fake = Faker("en_US")
         self.fake.seed_instance(seed)
@@ -669,6 +670,7 @@ class _WorldBuilder:
             else:
                 ap.url = f"/courses/{course.id}/gradebook/update_submission"
             ap.assignment_id, ap.kind_type = assignment_id, assignment.grading_type
+            ap.grades = self._grades(ap.kind_type, points)
             ap.anonymous, ap.autograder = anonymous, -(quiz_id or 0)
             self.requests.assignment_routes[assignment_id] = (
                 "POST", ap.url, ap.controller, ap.action, kind == "quiz",
@@ -691,6 +693,11 @@ class _WorldBuilder:
             plan.assignments.append(ap)
             if landmark:
                 self.store.landmarks[landmark] = assignment_id
+
+    def _grades(self, grading_type: str, points: float) -> dict[float | None, str | None]:
+        """The grades of scores at these points, shared by the assignments alike (each grade of
+        a few hundred is made once, not once per assignment)."""
+        return self.grade_tables.setdefault((grading_type, points), {})
 
     # -- the plan of the history -------------------------------------------------------------
 
@@ -868,7 +875,7 @@ class _WorldBuilder:
                 plan, ap, points = payload
                 factor = points / ap.points
                 ap.points = points
-                ap.grades = {}
+                ap.grades = self._grades(ap.kind_type, points)
                 ap.assignment.points_possible = points
                 ap.assignment.updated_at = _dt(t)
                 for p, sub in enumerate(ap.subs):  # a bulk update: all in the same second
