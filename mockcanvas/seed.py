@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from itertools import accumulate
 from operator import itemgetter
 from zoneinfo import ZoneInfo
@@ -246,8 +247,7 @@ def build_world(
             progress.close(len(store.grade_changes) if store is not None else None)
 
 
-def _dt(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
+_dt: Callable[[int], datetime] = partial(datetime.fromtimestamp, tz=UTC)  # epoch -> UTC
 
 
 def _weighted_names(fake: Faker, attribute: str, fallback: Callable[[], str]) -> Callable[[], str]:
@@ -296,6 +296,8 @@ class _WorldBuilder:
         self.progress: ProgressBar | None = None
         self.rng = random.Random(seed)
         self.regrade_steps = _randint(self.rng, 1, 3)
+        self.morning = _randint(self.rng, 0, 4 * HOUR - 1)  # a time in the first grading hours
+        self.before_due = _randint(self.rng, 0, 3 * DAY - 1)  # when a submission came in
         self.grade_tables: dict[tuple[str, float], dict[float | None, str | None]] = {}
         self.step = _randint(self.rng, 1, 2)  # set for the history's pace in _run_history
         self.fake = Faker("en_US")
@@ -705,7 +707,7 @@ class _WorldBuilder:
         """Moves a moment out of the North American night (05:00-14:00 UTC)."""
         of_day = moment % DAY
         if 5 * HOUR <= of_day < 14 * HOUR:
-            moment += 14 * HOUR - of_day + self.rng.randrange(4 * HOUR)
+            moment += 14 * HOUR - of_day + self.morning()
         return min(moment, self.end)
 
     def _add(self, when: int, kind: int, payload: tuple) -> None:
@@ -794,7 +796,7 @@ class _WorldBuilder:
                 submitted = rng.random() < (0.97 if graded else 0.5)
                 if submitted:
                     sub.workflow_state = "submitted"
-                    sub.submitted_at = _dt(ap.due - rng.randrange(3 * DAY))
+                    sub.submitted_at = _dt(ap.due - self.before_due())
                     sub.submission_type = "online_text_entry"
                     sub.attempt = 1
                 else:
