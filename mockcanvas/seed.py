@@ -201,6 +201,7 @@ class _CoursePlan:
     keep_override: set[int] = field(default_factory=set)
     last_touch: list[int] = field(default_factory=list)
     first_pass: int = _NEVER
+    deleting: bool = False  # an assignment of the course is deleted during the history
     allows_override: bool = False
     graphql_url: str = "/api/graphql"
     course_id: int = 0
@@ -296,6 +297,7 @@ class _WorldBuilder:
         self.progress: ProgressBar | None = None
         self.rng = random.Random(seed)
         self.regrade_steps = _randint(self.rng, 1, 3)
+        self.positions: dict[int, Callable[[], int]] = {}  # a first student below a bound
         self.morning = _randint(self.rng, 0, 4 * HOUR - 1)  # a time in the first grading hours
         self.before_due = _randint(self.rng, 0, 3 * DAY - 1)  # when a submission came in
         self.grade_tables: dict[tuple[str, float], dict[float | None, str | None]] = {}
@@ -315,6 +317,7 @@ class _WorldBuilder:
         self.page_views = self.store.page_views
         self.requests = self.page_views.requests  # each user's browser and address, routes
         self.page_view_share = size.page_view_share
+        self.add_row, self.derive = self.log.add, self.page_views.derive  # once per row
         self.page_views.reserve(int(size.events * size.page_view_share * 1.1))
         self.courses: list[_CoursePlan] = []
         self.pinned: set[int] = set()  # submission ids only scripted sessions may change
@@ -679,6 +682,7 @@ class _WorldBuilder:
             )  # fmt: skip
             if landmark == "deleted_assignment":
                 ap.deleted_at = self.start + self.span // 2
+                plan.deleting = True
             for user in plan.roster:
                 ap.subs.append(
                     self.store.add_submission(
@@ -893,14 +897,16 @@ class _WorldBuilder:
     def _fill(self, plan: _CoursePlan, k: int, t: int) -> int:
         """A grader revisits an assignment: late grades, regrades, excusing, quiz retakes."""
         rng = self.rng
-        opened = [ap for ap in plan.opened if ap.deleted_at > t]
+        opened = plan.opened
+        if plan.deleting:  # an assignment deleted during the history is not revisited after
+            opened = [ap for ap in opened if ap.deleted_at > t]
         if not opened:
             return t
         # Recent assignments are revisited more often than old ones.
         ap = opened[len(opened) - 1 - int(len(opened) * rng.random() ** 2)]
         quiz = ap.kind == "quiz"
         roster = len(plan.roster)
-        low, high = 0, roster
+        low, high = 0, roster  # the students looked at: all, or the grader's section
         grader: int | None = None
         if not quiz:
             who = rng.random()
@@ -911,7 +917,10 @@ class _WorldBuilder:
             else:
                 grader = plan.section_ta.id
                 high = plan.section1
-        p = rng.randrange(low, high)
+        position = self.positions.get(high)
+        if position is None:  # rng.randrange(0, high), one per roster size
+            position = self.positions[high] = _randint(rng, 0, high - 1)
+        p = position()
         written = 0
         pinned, leave_at, subs = self.pinned, plan.leave_at, ap.subs
         random, step, end = rng.random, self.step, self.end
@@ -979,7 +988,7 @@ class _WorldBuilder:
         request, uuid = seeded_uuid_pair_bits(rng)
         version = sub.version_number + 1
         anonymous = ap.anonymous
-        row_id = self.log.add(
+        row_id = self.add_row(
             t,
             self.root_id,
             plan.account_id,
@@ -1014,7 +1023,7 @@ class _WorldBuilder:
         plan.last_touch[p] = t
         if rng.random() < self.page_view_share:  # the request left a page view
             render_time = round(0.05 + rng.random() * 0.4, 3)
-            self.page_views.derive(row_id, request, round(render_time * 1000))
+            self.derive(row_id, request, round(render_time * 1000))
 
     def _override(self, plan: _CoursePlan, p: int, t: int) -> None:
         """A teacher sets, changes or clears a student's final grade override."""
@@ -1035,7 +1044,7 @@ class _WorldBuilder:
         if score == old_score and grade == old_grade:
             score, grade = (old_score or 80.0) + 0.5, None
         request, uuid = seeded_uuid_pair_bits(rng)
-        row_id = self.log.add(
+        row_id = self.add_row(
             t,
             self.root_id,
             plan.account_id,
