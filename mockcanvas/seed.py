@@ -958,9 +958,12 @@ class _WorldBuilder:
             old = score
         up_first = rng.random() < 0.6
         for delta in (step * self.regrade_steps(), step):
-            for candidate in (old + delta, old - delta) if up_first else (old - delta, old + delta):
-                if 0 <= candidate <= points:
-                    return candidate
+            up, down = old + delta, old - delta
+            first, second = (up, down) if up_first else (down, up)
+            if 0 <= first <= points:
+                return first
+            if 0 <= second <= points:
+                return second
         return points if old != points else 0.0
 
     def _write(
@@ -1016,7 +1019,7 @@ class _WorldBuilder:
         sub.excused = excused
         sub.version_number = version
         sub.grader_id = grader if grader is not None else ap.autograder
-        if not self.first_row[sub_id]:
+        if version == 1:  # the submission's first row
             self.first_row[sub_id] = t
         self.last_row[sub_id] = t
         self.last_points[sub_id] = points
