@@ -1091,20 +1091,26 @@ class _WorldBuilder:
                 if ap.deleted_at != _NEVER:
                     assignment.workflow_state = "deleted"
                     assignment.updated_at = _dt(ap.deleted_at)
+                first_row, last_row = self.first_row, self.last_row
+                anonymous, muted, quiz = (
+                    assignment.anonymous_grading,
+                    assignment.muted,
+                    ap.kind == "quiz",
+                )
                 for sub in ap.subs:
-                    last = self.last_row[sub.id]
+                    last = last_row[sub.id]
                     if not last:
                         continue
-                    graded_at = _dt(last)
                     sub.entered_score, sub.entered_grade = sub.score, sub.grade
                     sub.workflow_state = "graded"
-                    sub.graded_anonymously = assignment.anonymous_grading
-                    sub.graded_at = sub.updated_at = graded_at
+                    sub.graded_anonymously = anonymous
+                    sub.graded_at = sub.updated_at = _dt(last)
                     sub.missing = False
-                    if not assignment.muted:
-                        sub.posted_at = _dt(self.first_row[sub.id])
-                    if ap.kind == "quiz":
-                        sub.submitted_at = _dt(self.first_row[sub.id])
+                    first = _dt(first_row[sub.id])  # one datetime for both: they never change
+                    if not muted:
+                        sub.posted_at = first
+                    if quiz:
+                        sub.submitted_at = first
                         sub.submission_type = "online_quiz"
                         sub.attempt = sub.version_number
             if index == 1:  # overrides were allowed once; the course has since turned them off
