@@ -32,6 +32,10 @@ def local_id(any_id: int) -> int | None:
 _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 _UUID_SET = (0x8000 << 48) | (4 << 76)
 _LOW_128 = (1 << 128) - 1
+# The same for two uuids in one 256-bit draw (the first in the low half): a seed draws a million.
+UUID_PAIR_CLEAR = (_LOW_128 & _UUID_CLEAR) | ((_LOW_128 & _UUID_CLEAR) << 128)
+UUID_PAIR_SET = _UUID_SET | (_UUID_SET << 128)
+LOW_128 = _LOW_128
 
 
 def seeded_uuid_bits(rng: random.Random) -> int:
@@ -42,8 +46,8 @@ def seeded_uuid_bits(rng: random.Random) -> int:
 def seeded_uuid_pair_bits(rng: random.Random) -> tuple[int, int]:
     """Two ``seeded_uuid_bits`` in one draw: 256 bits are the same words as two draws of 128,
     the first in the low half."""
-    bits = rng.getrandbits(256)
-    return (bits & _LOW_128 & _UUID_CLEAR) | _UUID_SET, ((bits >> 128) & _UUID_CLEAR) | _UUID_SET
+    bits = (rng.getrandbits(256) & UUID_PAIR_CLEAR) | UUID_PAIR_SET
+    return bits & _LOW_128, bits >> 128
 
 
 def seeded_uuid(rng: random.Random) -> str:

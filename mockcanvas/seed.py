@@ -25,7 +25,14 @@ from faker import Faker
 
 from . import clock, progress_bar
 from .grading import LETTER_SCHEME, grade_for_score, percent_string
-from .ids import seeded_hex, seeded_token, seeded_uuid_pair_bits
+from .ids import (
+    LOW_128,
+    UUID_PAIR_CLEAR,
+    UUID_PAIR_SET,
+    seeded_hex,
+    seeded_token,
+    seeded_uuid_pair_bits,
+)
 from .models import (
     Account,
     AccountAdmin,
@@ -988,7 +995,8 @@ class _WorldBuilder:
         if grade == sub.grade and score == sub.score and excused == sub.excused:
             return  # Canvas writes no row when nothing changed
         before = self.last_points[sub_id]
-        request, uuid = seeded_uuid_pair_bits(rng)
+        ids = (rng.getrandbits(256) & UUID_PAIR_CLEAR) | UUID_PAIR_SET  # seeded_uuid_pair_bits
+        request, uuid = ids & LOW_128, ids >> 128
         version = sub.version_number + 1
         anonymous = ap.anonymous
         row_id = self.add_row(
