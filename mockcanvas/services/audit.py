@@ -314,15 +314,22 @@ def _render_events(
     hidden = _anonymous_and_muted(store, rows)
     if remove_anonymous:
         rows = [r for r in rows if r.assignment_id not in hidden]
-    events = [
-        AuditEvent(
-            row=r,
-            student_id=None if r.assignment_id in hidden else r.student_id,
-            page_view_id=r.request_id if r.request_id in store.page_views else None,
-            grade_current=current.get(r.id),
+    # One page view lookup per row (found views are kept for the linked collection).
+    find_view = store.page_views.get
+    views: dict[str, PageView] = {}
+    events = []
+    for r in rows:
+        view = find_view(r.request_id)
+        if view is not None:
+            views[r.request_id] = view
+        events.append(
+            AuditEvent(
+                row=r,
+                student_id=None if r.assignment_id in hidden else r.student_id,
+                page_view_id=None if view is None else r.request_id,
+                grade_current=current.get(r.id),
+            )
         )
-        for r in rows
-    ]
     page = EventPage(
         events=events,
         viewer=viewer,
@@ -333,7 +340,7 @@ def _render_events(
         current_page=current_page,
         next_page=next_page,
     )
-    _link(store, page)
+    _link(store, page, views)
     return page
 
 
@@ -378,7 +385,7 @@ def _current_override_grade(store: Store, row: GradeChange) -> str | None:
     return None
 
 
-def _link(store: Store, page: EventPage) -> None:
+def _link(store: Store, page: EventPage, views: dict[str, PageView]) -> None:
     """Fill the page's linked collections: unique records, in id order."""
     rows = [e.row for e in page.events]
     page.courses = [store.courses[i] for i in sorted({r.course_id for r in rows})]
@@ -387,6 +394,4 @@ def _link(store: Store, page: EventPage) -> None:
     ]
     user_ids = {r.grader_id for r in rows} | {e.student_id for e in page.events}
     page.users = store.users_by_ids(user_ids - {None})
-    page.page_views = [
-        store.page_views[i] for i in sorted({e.page_view_id for e in page.events} - {None})
-    ]
+    page.page_views = [views[i] for i in sorted(views)]
