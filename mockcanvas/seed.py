@@ -186,6 +186,7 @@ class _AssignmentPlan:
     anonymous: bool = False
     autograder: int = 0  # a quiz's grader id on its submissions: minus the quiz id
     grades: dict[float | None, str | None] = field(default_factory=dict)  # score -> grade
+    rescaled: bool = False  # its points possible change during the history
 
 
 @dataclass(slots=True, eq=False)
@@ -834,6 +835,7 @@ class _WorldBuilder:
         """The override course's scripted change: points possible doubled, then the curve."""
         changed_id = self.store.landmarks["points_changed_assignment"]
         changed = next(ap for ap in plan.assignments if ap.assignment.id == changed_id)
+        changed.rescaled = True
         self.pinned.add(changed.subs[0].id)
         when = self._daytime(self.start + int(0.40 * self.span) + self.rng.randrange(6 * HOUR))
         self._add(when, _RESCALE, (plan, changed, changed.points * 2))
@@ -994,7 +996,13 @@ class _WorldBuilder:
                 grade = ap.grades[score] = grade_for_score(ap.kind_type, score, points)
         if grade == sub.grade and score == sub.score and excused == sub.excused:
             return  # Canvas writes no row when nothing changed
-        before = self.last_points[sub_id]
+        if ap.rescaled:  # points possible before: those of the submission's last row
+            before = self.last_points[sub_id]
+            self.last_points[sub_id] = points
+            if before is None:
+                before = points
+        else:
+            before = points
         ids = (rng.getrandbits(256) & UUID_PAIR_CLEAR) | UUID_PAIR_SET  # seeded_uuid_pair_bits
         request, uuid = ids & LOW_128, ids >> 128
         version = sub.version_number + 1
@@ -1013,7 +1021,7 @@ class _WorldBuilder:
             sub.excused,
             excused,
             anonymous,
-            points if before is None else before,
+            before,
             points,
             version,
             request,
@@ -1030,7 +1038,6 @@ class _WorldBuilder:
         if version == 1:  # the submission's first row
             self.first_row[sub_id] = t
         self.last_row[sub_id] = t
-        self.last_points[sub_id] = points
         plan.last_touch[p] = t
         if rng.random() < self.page_view_share:  # the request left a page view
             render_time = round(0.05 + rng.random() * 0.4, 3)
