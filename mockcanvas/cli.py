@@ -18,7 +18,6 @@ from .instance import current_instance
 from .live_server import DEFAULT_SERVER, SERVERS, LiveServer
 from .presenters.world import world_json
 from .sinks import options as sink_options
-from .state import prepare_reset
 
 DEFAULT_PORT = 8080
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -158,8 +157,6 @@ def serve(args: argparse.Namespace) -> int:
             control_token=args.control_token,
             validate_events=args.validate_events or None,
         )
-    with app.app_context():
-        prepare_reset(current_instance())  # the first reset is then as fast as the rest
     if args.host not in LOOPBACK:
         print(
             f"warning: serving on {args.host}: anyone who can reach it can read the mock's data",
