@@ -24,6 +24,7 @@ from .http import (
 )
 from .http import openapi as openapi_routes
 from .http import subscriptions as subscription_routes
+from .http.bodies import DEFAULT_MAX_BODY, check_max_body
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
 
@@ -41,6 +42,7 @@ def create_app(
     throttle: bool = False,
     control_token: str | None = None,
     validate_events: bool | None = None,
+    max_body: int | None = DEFAULT_MAX_BODY,
 ) -> Flask:
     """Build a mock Canvas.
 
@@ -54,9 +56,12 @@ def create_app(
     ``scenario`` (a file, a bundled scenario's name or parsed data) builds the world from it instead
     of the seed (``seed`` then only seeds the runtime generator); its ``now`` is the clock's start
     unless ``clock`` or ``now`` is given. A bad scenario raises ``scenario.ScenarioError``.
+    ``max_body`` is the largest request body read, in bytes (default 10 MiB; None: no limit);
+    a larger one is 413 and changes nothing.
     """
     if unauthorized_status not in (401, 403):
         raise ValueError("unauthorized_status must be 401 or 403")
+    check_max_body(max_body)
     loaded = None
     if scenario is not None:
         from .scenario import load as load_scenario
@@ -94,6 +99,7 @@ def create_app(
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS is unrouted in Rails: a 404
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False  # Rails does not redirect "//" paths; they are 404
+    app.config["MAX_CONTENT_LENGTH"] = max_body  # werkzeug raises 413 on reading past it
     inst = app.extensions[EXTENSION_KEY] = Instance(
         store=store,
         clock=clock,

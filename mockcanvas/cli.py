@@ -14,6 +14,7 @@ from . import __version__, golden, payloads, progress_bar, scenario, simulate
 from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
+from .http.bodies import DEFAULT_MAX_BODY, check_max_body
 from .instance import current_instance
 from .live_server import DEFAULT_SERVER, SERVERS, LiveServer
 from .presenters.world import world_json
@@ -60,6 +61,15 @@ def _start(args: argparse.Namespace, loaded: scenario.Scenario | None) -> dateti
     return args.now or (loaded.now if loaded is not None else None) or DEFAULT_NOW
 
 
+def _max_body(text: str) -> int:
+    try:
+        value = int(text)
+        check_max_body(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a positive number of bytes: {text!r}") from None
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockcanvas", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mockcanvas {__version__}")
@@ -97,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--control-token", help="require this token (Bearer) on every /_mockcanvas/ route"
+    )
+    serve.add_argument(
+        "--max-body",
+        type=_max_body,
+        default=DEFAULT_MAX_BODY,
+        metavar="BYTES",
+        help=f"largest request body read; larger is 413 (default {DEFAULT_MAX_BODY}, 10 MiB)",
     )
     serve.add_argument(
         "--validate-events",
@@ -156,6 +173,7 @@ def serve(args: argparse.Namespace) -> int:
             throttle=args.throttle,
             control_token=args.control_token,
             validate_events=args.validate_events or None,
+            max_body=args.max_body,
         )
     if args.host not in LOOPBACK:
         print(

@@ -47,7 +47,9 @@ class LiveServer:
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         if kind == "waitress":
-            self._server = _waitress(self._dispatch, host, port)
+            self._server = _waitress(
+                self._dispatch, host, port, app.config.get("MAX_CONTENT_LENGTH")
+            )
             self.port = int(self._server.effective_port)
         else:
             self._server = _werkzeug(self._dispatch, host, port)
@@ -110,7 +112,11 @@ class LiveServer:
         self.stop()
 
 
-def _waitress(app: Callable, host: str, port: int):
+def _waitress(app: Callable, host: str, port: int, max_body: int | None = None):
+    """waitress reads a whole body (de-chunking it) before the app sees it, up to its own limit
+    (1 GiB by default), past which it answers a plain-text 413 itself. With the app capped at
+    ``max_body``, waitress stops reading at twice that: a body just over the cap still gets the
+    app's Canvas-shaped 413, and a runaway one costs at most 2x the cap in spooled bytes."""
     from waitress.server import create_server  # only when serving
 
     # "Task queue depth is N" on every request beyond the worker count: normal under load here.
@@ -132,6 +138,7 @@ def _waitress(app: Callable, host: str, port: int):
         threads=THREADS,
         ident="mockcanvas",  # the Server header
         clear_untrusted_proxy_headers=True,
+        **({"max_request_body_size": 2 * max_body} if max_body else {}),
     )
 
 

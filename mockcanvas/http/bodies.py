@@ -2,6 +2,11 @@
 
 Flask's ``get_json(silent=True)`` already turns malformed JSON into None, but absurdly deep nesting
 still raises ``RecursionError`` from the parser; that is a bad body too, not a 500.
+
+Bodies are capped (``create_app(max_body=...)``, Flask's ``MAX_CONTENT_LENGTH``): werkzeug raises
+413 the moment a route reads a longer one (a ``Content-Length`` too big, or a de-chunked body that
+grew too big), before anything is parsed, so nothing changes; the error handler renders it as
+Canvas's generic error.
 """
 
 from __future__ import annotations
@@ -9,6 +14,19 @@ from __future__ import annotations
 import json
 
 from flask import request
+
+# 10 MiB: a bulk update_grades form of 100,000 grades (``grade_data[12345][posted_grade]=97.5``,
+# about 40 bytes each) is 4 MiB, and a state import of the large world fits; past that a body is
+# a mistake or an attack, and reading it only costs memory.
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+
+def check_max_body(value: object) -> None:
+    """A body limit must be a positive number of bytes, or None for no limit."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_body must be a positive number of bytes or None, not {value!r}")
 
 
 def json_body() -> object | None:
