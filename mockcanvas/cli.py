@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         help="check every emitted Live Event against its JSON Schema (fail the write if not)",
     )
     _world_options(serve)
-    sink_options.add_arguments(serve)
+    sink_options.add_arguments(serve, shutdown=True)
 
     world = commands.add_parser("world", help="print the seeded world's people, tokens and ids")
     _world_options(world)
@@ -207,7 +207,9 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         server.stop()
         # Pending deliveries flush within a bounded time; the rest is written out.
-        sink_options.close_and_report(inst, directory=args.undelivered_dir)
+        sink_options.close_and_report(
+            inst, timeout=args.shutdown_timeout, directory=args.undelivered_dir
+        )
     return 0
 
 

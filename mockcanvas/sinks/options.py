@@ -14,7 +14,18 @@ from .registry import Subscription, shutdown, subscribe, write_undelivered
 SHUTDOWN_TIMEOUT = 5.0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of seconds") from None
+    if not 0 <= value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, shutdown: bool = False) -> None:
+    """The sink flags; with ``shutdown``, also ``--shutdown-timeout`` (``serve`` has one)."""
     group = parser.add_argument_group("Live Events delivery")
     group.add_argument(
         "--webhook", action="append", default=[], metavar="URL", help="POST each event as JSON"
@@ -43,6 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="where to write events still undelivered at shutdown (default: a new temp dir)",
     )
+    if shutdown:
+        group.add_argument(
+            "--shutdown-timeout",
+            type=_seconds,
+            default=SHUTDOWN_TIMEOUT,
+            metavar="SECONDS",
+            help=f"how long pending deliveries may take on SIGTERM or Ctrl-C, in all "
+            f"(default: {SHUTDOWN_TIMEOUT:g})",
+        )
 
 
 def specs(args: argparse.Namespace) -> list[dict]:
