@@ -108,8 +108,9 @@ class InvalidGrade(ValueError):
     """A posted grade that means nothing for the assignment's grading type."""
 
 
-_NUMBER = re.compile(r"\A\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*\Z")
-_PERCENT = re.compile(r"\A\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*\Z")
+# re.ASCII: Ruby's \d, so "\u0668\u0665" is no number, as in Canvas.
+_NUMBER = re.compile(r"\A\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*\Z", re.ASCII)
+_PERCENT = re.compile(r"\A\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*\Z", re.ASCII)
 _PASS = frozenset({"complete", "pass"})
 _FAIL = frozenset({"incomplete", "fail"})
 
@@ -137,8 +138,10 @@ def parse_posted_grade(
     """``submission[posted_grade]`` -> (score, grade), as Assignment#grade_to_score reads it.
 
     Numbers are points, ``"85%"`` is a percentage of points possible, letter and GPA grades use
-    Canvas's default schemes, pass/fail takes complete/incomplete (or pass/fail). A blank grade
-    clears the grade. Anything else raises InvalidGrade.
+    Canvas's default schemes, pass/fail takes complete/incomplete (or pass/fail). As in
+    Canvas's ``interpret_grade``, exactly ``complete``/``pass`` (full points) and
+    ``incomplete``/``fail`` (zero) are read on every graded type, not only pass/fail. A blank
+    grade clears the grade. Anything else raises InvalidGrade.
     """
     possible = float(points_possible or 0.0)
     text = posted.strip()
@@ -150,6 +153,10 @@ def parse_posted_grade(
             score = possible
         elif text.lower() in _FAIL:
             score = 0.0
+    elif text in _PASS:  # case-sensitive here, as Canvas's `when "pass", "complete"`
+        score = possible
+    elif text in _FAIL:
+        score = 0.0
     elif grading_type in ("letter_grade", "gpa_scale"):
         scheme = LETTER_SCHEME if grading_type == "letter_grade" else GPA_SCHEME
         score = _scheme_score(scheme, text, possible)
@@ -164,4 +171,22 @@ def parse_posted_grade(
             score = float(number.group(1))
     if score is None or grading_type == "not_graded":
         raise InvalidGrade(f"{posted!r} is not a grade for a {grading_type} assignment")
+    if possible <= 0:
+        # Canvas's score_to_grade keeps the grade entered on a zero-point pass/fail, letter or GPA
+        # assignment: its score (0) could be any grade. Without this, "complete" became
+        # "incomplete" and "B" became "F".
+        named = _named_grade(grading_type, text)
+        if named is not None:
+            return score, named
     return score, grade_for_score(grading_type, score, possible)
+
+
+def _named_grade(grading_type: str, text: str) -> str | None:
+    """The grade ``text`` names on this grading type, spelled as Canvas stores it; else None."""
+    lowered = text.lower()
+    if grading_type == "pass_fail":
+        return "complete" if lowered in _PASS else "incomplete" if lowered in _FAIL else None
+    if grading_type in ("letter_grade", "gpa_scale"):
+        scheme = LETTER_SCHEME if grading_type == "letter_grade" else GPA_SCHEME
+        return next((name for name, _ in scheme if name.lower() == lowered), None)
+    return None

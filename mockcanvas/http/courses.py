@@ -35,6 +35,9 @@ def _base_url() -> str:
     return request.host_url.rstrip("/")
 
 
+_BIGINT = 2**63 - 1  # will_paginate refuses an offset past a bigint
+
+
 def _paginate(items: Sequence, route_path: str) -> tuple[Sequence, dict[str, str]]:
     """One numbered page of ``items`` and its ``Link`` header.
 
@@ -45,7 +48,7 @@ def _paginate(items: Sequence, route_path: str) -> tuple[Sequence, dict[str, str
     size = per_page(last_value(pairs, "per_page"))
     raw_page = last_value(pairs, "page")
     page = 1 if raw_page is None else ruby_to_i(raw_page)
-    if page < 1:
+    if page < 1 or (page - 1) * size > _BIGINT:  # will_paginate's InvalidPage: a 404
         raise NotFound()
     last = max(1, math.ceil(len(items) / size))
     pages = {"current": str(page), "first": "1"}

@@ -7,6 +7,7 @@ JSON body, and answers Canvas Submission JSON.
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import BadRequest as MalformedBody
 
 from ..errors import BadRequest, NotFound
 from ..instance import current_instance
@@ -14,7 +15,7 @@ from ..lookup import api_find_assignment, api_find_course, api_find_user
 from ..presenters.submission import submission_json
 from ..services import grading
 from .auth import authenticate, current_user
-from .bodies import json_body
+from .bodies import json_body, malformed_json
 from .context import request_context
 from .responses import canvas_json
 
@@ -28,6 +29,8 @@ _FALSE = frozenset({"0", "false", "f", "no", "off", ""})
 def _submission_params() -> dict[str, object]:
     """``submission[...]`` from a form or query, or ``{"submission": {...}}`` from JSON."""
     if request.is_json:
+        if malformed_json():  # Rails' params parser refuses the request before the action
+            raise MalformedBody()
         body = json_body()
         if not isinstance(body, dict):
             raise BadRequest("the JSON body must be an object")
@@ -68,7 +71,9 @@ def update(course_id: str, assignment_id: str, user_id: str) -> Response:
     params = _submission_params()
     posted = params.get("posted_grade")
     excuse = _boolean(params["excuse"]) if "excuse" in params else None
-    if posted is not None and not isinstance(posted, str | int | float):
+    if posted is not None and (
+        isinstance(posted, bool) or not isinstance(posted, str | int | float)
+    ):
         raise BadRequest("submission[posted_grade] must be a string or a number")
     result = grading.grade(
         inst,

@@ -80,7 +80,7 @@ def list_subscriptions() -> Response:
 def create_subscription() -> Response:
     try:
         spec = json.loads(request.get_data(cache=False) or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise BadRequest("the body must be a JSON object") from None
     subscription = sinks.subscribe(current_instance(), spec, host=request.host)
     return canvas_json(subscription.describe(), 201)

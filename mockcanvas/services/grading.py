@@ -176,8 +176,15 @@ def set_override_score(
     course = store.courses[enrollment.course_id]
     if not permissions.can_manage_grades(store, ctx.user, course):
         raise Unauthorized()
+    assert ctx.user is not None
+    if not permissions.can_see_student(store, ctx.user, course, enrollment.user_id):
+        raise Unauthorized()  # a section-limited grader overrides only their sections' grades
     if not course.allow_final_grade_override:
         raise BadRequest("final grade override is not enabled for this course")
+    if override_score is not None and not (
+        math.isfinite(override_score) and abs(override_score) <= MAX_SCORE
+    ):  # NaN or infinity would be stored and then rendered as JSON no parser reads
+        raise BadRequest(f"{override_score!r} is not an override score")
     result = WriteResult()
     with inst.write_lock:
         now = inst.clock.now()
