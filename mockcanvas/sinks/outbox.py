@@ -60,7 +60,7 @@ _ENCODING = object()  # a ticket the encoder thread is working on
 class DeliveryPolicy:
     """How an outbox queues and retries; the defaults are what ``mockcanvas serve`` uses."""
 
-    queue_size: int = 10_000  # events waiting at most; beyond it: dropped_overflow
+    queue_size: int = 10_000  # new events waiting at most; beyond it: dropped_overflow
     timeout: float = 5.0  # seconds per attempt (connect and each read)
     backoff_base: float = 0.5  # seconds before the 2nd attempt; doubles each retry ...
     backoff_max: float = 30.0  # ... up to this
@@ -262,7 +262,11 @@ class Outbox:
             self._deactivated_at = None
 
     def redeliver(self) -> int:
-        """Requeue the dead and overflowed events, oldest first; returns how many were queued."""
+        """Requeue every dead and overflowed event, oldest first; returns how many were queued.
+
+        The queue's bound does not apply: these events are held in memory already, and a
+        redelivery cut short by the bound would only overflow (and log) them again.
+        """
         with self._cond:
             if self._state != "active":
                 raise SinkStateError(f"the subscription is {self._state}; reactivate it first")
@@ -272,7 +276,7 @@ class Outbox:
                 if ticket.status in REDELIVERABLE:
                     ticket.round_attempts = 0
                     ticket.encoded = None  # sign afresh: the key may have rotated since
-                    queued += self._enqueue(ticket)
+                    queued += self._enqueue(ticket, bounded=False)
             return queued
 
     # -- inspection -----------------------------------------------------------------------------
@@ -339,8 +343,8 @@ class Outbox:
         else:
             self._held.pop(ticket.number, None)
 
-    def _enqueue(self, ticket: _Ticket) -> int:
-        if len(self._queue) >= self.policy.queue_size:
+    def _enqueue(self, ticket: _Ticket, *, bounded: bool = True) -> int:
+        if bounded and len(self._queue) >= self.policy.queue_size:
             self._settle(ticket, "dropped_overflow", error="queue full")
             overflowed = self._counts["dropped_overflow"]
             if overflowed == 1 or overflowed % 1000 == 0:

@@ -11,8 +11,9 @@ on it) and ``X-Mockcanvas-Delivery-Attempt``. One connection is kept alive per s
 TCP connection per event capped delivery near 800 events/s); it is dropped after any failure and
 whenever the receiver closes it, and an idle connection the receiver has closed is noticed before
 it is reused, so a stale socket never costs an attempt. Redirects are not followed: the mock only
-ever talks to the URL the user configured. 2xx is delivered; connection errors, timeouts, 5xx, 408
-and 429 are retried (honouring ``Retry-After`` seconds up to the backoff cap); any other status is
+ever talks to the URL the user configured. 2xx is delivered (the status line and headers are the
+receipt: a body cut short after them does not undo it); connection errors, timeouts, 5xx, 408 and
+429 are retried (honouring ``Retry-After`` seconds up to the backoff cap); any other status is
 final.
 """
 
@@ -145,12 +146,17 @@ class WebhookSink(Outbox):
         try:
             connection.request("POST", self._target, body=body, headers=headers)
             response = connection.getresponse()
-            response.read(_MAX_RESPONSE_BYTES)
-            # Reuse only a connection whose answer was read to the end and not marked to close.
-            kept = response.isclosed() and not response.will_close
+            status = response.status
+            try:
+                response.read(_MAX_RESPONSE_BYTES)
+                # Reuse only a connection whose answer was read to the end and not marked to close.
+                kept = response.isclosed() and not response.will_close
+            except (http.client.HTTPException, OSError):
+                # The status line and headers are the receipt: a body cut short or stalled after
+                # them costs the connection, not the verdict (a retry would deliver it twice).
+                kept = False
             if not response.isclosed():
                 response.close()
-            status = response.status
             if 200 <= status < 300:
                 return status
             kept = False  # after a refusal, start the next attempt on a fresh connection
