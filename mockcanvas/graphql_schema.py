@@ -470,6 +470,17 @@ def _can_grade(ctx: Context, course_id: int) -> bool:
     return permissions.can_manage_grades(ctx.inst.store, ctx.viewer, course)
 
 
+def _can_grade_enrollment(ctx: Context, enrollment: Enrollment) -> bool:
+    """A grader reads a student's enrollment (and its grades) only if they see the student: a
+    TA limited to their sections does not read the other sections' grades."""
+    if not _can_grade(ctx, enrollment.course_id):
+        return False
+    if enrollment.type not in permissions.STUDENT_ENROLLMENTS:
+        return True
+    course = ctx.inst.store.courses[enrollment.course_id]
+    return permissions.can_see_student(ctx.inst.store, ctx.viewer, course, enrollment.user_id)
+
+
 def _load(ctx: Context, type_name: str, legacy: int | None) -> dict[str, Any] | None:
     """``GraphQLNodeLoader.load``: the object if it exists and the caller may read it."""
     store = ctx.inst.store
@@ -484,7 +495,7 @@ def _load(ctx: Context, type_name: str, legacy: int | None) -> dict[str, Any] | 
     if type_name == "Enrollment":
         enrollment = store.enrollments.get(legacy)
         if enrollment is None or not (
-            enrollment.user_id == ctx.viewer.id or _can_grade(ctx, enrollment.course_id)
+            enrollment.user_id == ctx.viewer.id or _can_grade_enrollment(ctx, enrollment)
         ):
             return None
         return enrollment_object(ctx, enrollment)
