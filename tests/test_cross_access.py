@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 from dataclasses import dataclass
 
 import pytest
@@ -34,7 +35,7 @@ from mockcanvas.controls import controls
 from mockcanvas.instance import current_instance
 from mockcanvas.live_server import LiveServer
 from mockcanvas.sinks import registry as sinks
-from tests.support import NOT_FOUND, UNAUTHENTICATED, UNAUTHORIZED
+from tests.support import NOT_FOUND, UNAUTHENTICATED, UNAUTHORIZED, parse_links
 
 CONTROL_TOKEN = "control-secret-for-the-matrix"
 WRONG_CONTROL_TOKEN = "not-the-control-token"
@@ -688,3 +689,237 @@ def test_the_table_names_known_actors_and_expectations(world):
             GQL_NOT_FOUND,
         }
     assert len(set(CROSS_ACCESS)) == len(CROSS_ACCESS), "duplicate rows"
+
+
+# -- the same refusals with unauthorized_status=403 ---------------------------------------------
+
+
+def test_unauthorized_rows_answer_403_when_configured(world):
+    """``create_app(unauthorized_status=403)`` (Canvas's api_auth_error_updates flag): the same
+    rows, the same body, status 403; unauthenticated and bad-token answers stay 401."""
+    rows = [row for row in CROSS_ACCESS if row[4] in (UNAUTH, NO_USER)]
+    settings = world.inst.settings
+    settings.unauthorized_status = 403
+    try:
+        for route, method, actor, target, expected in rows:
+            url, _, body, headers = send(world, route, method, actor, target)
+            response = world.session.request(method, url, headers=headers, timeout=10, **body)
+            want = (403, UNAUTHORIZED) if expected == UNAUTH else (401, UNAUTHENTICATED)
+            assert (response.status_code, response.json()) == want, (route, method, actor)
+    finally:
+        settings.unauthorized_status = 401
+
+
+# -- the matrix is not refusing everyone ---------------------------------------------------------
+
+
+def test_the_rightful_callers_get_what_the_matrix_refuses_others(world):
+    """The same requests from those who may make them succeed: the refusals are about who."""
+    a, b = world.targets["course_a"], world.targets["course_b"]
+
+    def get(path: str, actor: str, **kw) -> requests.Response:
+        return world.session.get(world.url + path, headers=_headers(world, actor), timeout=10, **kw)
+
+    assert get(f"/api/v1/courses/{a['course_id']}", "student").status_code == 200
+    assert get(f"/api/v1/courses/{b['course_id']}", "admin").status_code == 200
+    own = f"/api/v1/courses/{a['course_id']}/assignments/{a['assignment_id']}/submissions/self"
+    assert get(own, "student").status_code == 200
+    other = own.replace("/self", f"/{a['user_id']}")
+    assert get(other, "teacher").status_code == 200
+    assert get(f"/api/v1/audit/grade_change/courses/{a['course_id']}", "teacher").status_code == 200
+    assert get(f"/api/v1/audit/grade_change/students/{a['student_id']}", "admin").status_code == 200
+    assert get(f"/api/v1/users/{a['user_id']}", "teacher").status_code == 200
+    for headers in (
+        {"Authorization": f"Bearer {CONTROL_TOKEN}"},
+        {"X-Mockcanvas-Token": CONTROL_TOKEN},
+    ):
+        response = world.session.get(world.url + "/_mockcanvas/health", headers=headers, timeout=10)
+        assert response.status_code == 200
+    for path in ("/_mockcanvas/openapi.json", "/_mockcanvas/schemas/error.json"):
+        response = world.session.get(world.url + path, timeout=10)
+        assert response.status_code == 200
+        for secret in (CONTROL_TOKEN, world.token("admin"), world.token("student")):
+            assert secret.encode() not in response.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_mockcanvas/schemas/../state",
+        "/_mockcanvas/schemas/%2e%2e/state",
+        "/_mockcanvas/schemas/..%2fstate",
+        "/_mockcanvas/schemas/error.json/../../world",
+        "/_mockcanvas/schemas//_mockcanvas/state",
+    ],
+)
+def test_the_public_prefix_opens_no_other_control_route(world, path):
+    """The schema files are public; a path that starts like one but means another route is not."""
+    host, port = world.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].split()[:2] == [b"HTTP/1.1", b"404"]
+    assert json.loads(body) == NOT_FOUND
+    assert world.token("admin").encode() not in answer
+
+
+# -- leaks through the side ----------------------------------------------------------------------
+
+
+def _section_students(store, course_id: int, section_ids: set[int]) -> set[int]:
+    return {
+        e.user_id
+        for e in store.course_enrollments(course_id)
+        if e.type == "StudentEnrollment" and e.section_id in section_ids
+    }
+
+
+def _all_pages(world: World, path: str, actor: str) -> list[dict]:
+    pages = []
+    url = world.url + path
+    while url:
+        response = world.session.get(url, headers=_headers(world, actor), timeout=10)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        url = parse_links(response.headers["Link"]).get("next")
+    return pages
+
+
+def _people(pages: list[dict]) -> tuple[set[int], set[int], set[int]]:
+    """(event students, event graders, linked users) over every page."""
+    students, graders, linked = set(), set(), set()
+    for page in pages:
+        for event in page["events"]:
+            if event["links"]["student"] is not None:
+                students.add(int(event["links"]["student"]))
+            if event["links"]["grader"] is not None:
+                graders.add(int(event["links"]["grader"]))
+        linked |= {u["id"] for u in page["linked"]["users"]}
+    return students, graders, linked
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/audit/grade_change/courses/{course}?per_page=100&include[]=current_grade",
+        "/api/v1/audit/grade_change?course_id={course}&per_page=100&include[]=current_grade",
+        "/api/v1/audit/grade_change?course_id={course}&assignment_id=override&per_page=100",
+        "/api/v1/audit/grade_change/courses/{course}/graders/{teacher}?per_page=100",
+    ],
+)
+def test_a_section_limited_ta_sees_only_its_sections_through_every_course_query(world, query):
+    """Events, linked users, page views and current grades: nothing of the other sections'
+    students, while an unlimited TA of the same course does see them (so the filter is real)."""
+    store = world.store
+    marks = store.landmarks
+    course = marks["override_course"]
+    path = query.format(course=course, teacher=marks["teacher"])
+    limited_sections = {
+        e.section_id
+        for e in store.user_enrollments(marks["section_limited_ta"])
+        if e.course_id == course
+    }
+    mine = _section_students(store, course, limited_sections)
+    others = _section_students(store, course, {s.id for s in store.course_sections(course)})
+    others -= mine
+    assert others
+
+    pages = _all_pages(world, path, "section_limited_ta")
+    students, graders, linked = _people(pages)
+    assert students <= mine
+    assert linked == students | graders
+    requests_seen = {e["links"]["page_view"] for p in pages for e in p["events"]} - {None}
+    for page in pages:
+        assert {v["id"] for v in page["linked"]["page_views"]} <= requests_seen
+        assert {c["id"] for c in page["linked"]["courses"]} <= {course}
+    text = json.dumps(pages)
+    for user_id in others:
+        user = store.users[user_id]
+        for secret in (user.name, user.sortable_name, user.sis_user_id, user.login_id):
+            if secret:
+                assert secret not in text, f"{secret!r} of another section leaked"
+
+    ta_students, _, _ = _people(_all_pages(world, path, "ta"))
+    assert ta_students & others, "the unlimited TA sees the other sections' students"
+
+
+@pytest.mark.parametrize(
+    ("viewer", "course"),
+    [
+        ("admin", "override_course"),
+        ("teacher", "override_course"),
+        ("ta", "override_course"),
+        ("section_limited_ta", "override_course"),
+        ("other_teacher", "weighted_course"),
+    ],
+)
+def test_linked_users_are_exactly_the_people_of_the_events_shown(world, viewer, course):
+    """The compound document links no user beyond the students and graders of its own events,
+    and every student shown is one the viewer may see in that course."""
+    store = world.store
+    course_id = store.landmarks[course]
+    # students_visible_to(include: :priors_and_deleted): every student enrollment, any state.
+    visible = {
+        e.user_id for e in store.course_enrollments(course_id) if e.type == "StudentEnrollment"
+    }
+    if viewer == "section_limited_ta":
+        sections = {
+            e.section_id
+            for e in store.user_enrollments(store.landmarks[viewer])
+            if e.course_id == course_id
+        }
+        visible = _section_students(store, course_id, sections)
+    pages = _all_pages(
+        world, f"/api/v1/audit/grade_change/courses/{course_id}?per_page=100", viewer
+    )
+    students, graders, linked = _people(pages)
+    assert students, "the course has events"
+    assert students <= visible
+    assert linked == students | graders
+
+
+def test_a_student_reads_no_audit_route_not_even_their_own(world):
+    """Canvas's audit API is for graders and admins: ``students/self`` is admin only (for_student),
+    so a student gets 401 and none of their own rows either."""
+    store = world.store
+    student = store.landmarks["student"]
+    for path in (
+        "/api/v1/audit/grade_change/students/self",
+        f"/api/v1/audit/grade_change/students/{student}",
+        f"/api/v1/audit/grade_change?student_id={student}",
+        f"/api/v1/audit/grade_change/courses/{store.landmarks['override_course']}"
+        f"/students/{student}",
+    ):
+        response = world.session.get(
+            world.url + path, headers=_headers(world, "student"), timeout=10
+        )
+        assert (response.status_code, response.json()) == (401, UNAUTHORIZED), path
+
+
+def test_graphql_enrollment_grades_follow_section_limits(world):
+    """Through GraphQL, a section-limited TA reads its own sections' grades and not the others'."""
+    store = world.store
+    marks = store.landmarks
+    course = marks["override_course"]
+
+    def enrollment_of(user: str) -> int:
+        return next(e.id for e in store.user_enrollments(marks[user]) if e.course_id == course)
+
+    def grades(enrollment: int, actor: str):
+        doc = (
+            f'{{legacyNode(_id: "{enrollment}", type: Enrollment)'
+            " {... on Enrollment {grades {currentScore}}}}"
+        )
+        response = world.session.post(
+            world.url + GRAPHQL, json={"query": doc}, headers=_headers(world, actor), timeout=10
+        )
+        assert response.status_code == 200
+        return response.json()["data"]["legacyNode"]
+
+    assert grades(enrollment_of("student"), "section_limited_ta") is not None
+    assert grades(enrollment_of("student_no_sis"), "section_limited_ta") is None
+    assert grades(enrollment_of("student_no_sis"), "ta") is not None
+    assert grades(enrollment_of("student_no_sis"), "student_no_sis") is not None
