@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from . import __version__, golden, payloads, progress_bar, scenario, simulate
 from .app import create_app
@@ -19,15 +20,57 @@ from .instance import current_instance
 from .live_server import DEFAULT_SERVER, SERVERS, LiveServer
 from .presenters.world import world_json
 from .sinks import options as sink_options
+from .state import EARLIEST, LATEST
 
 DEFAULT_PORT = 8080
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str, control_token: str | None) -> str | None:
+    """What ``serve`` says on stderr when bound beyond loopback: what is left unguarded.
+
+    Without a control token the control API is open to anyone who reaches the port (reset, state
+    import, grades, subscriptions that make the server send requests and write files). With one,
+    the Canvas API still answers anyone with a seeded token, and seeded tokens follow from the
+    seed, so that is said too, as a note.
+    """
+    if is_loopback(host):
+        return None
+    if control_token is None:
+        return (
+            f"warning: serving on {host} without --control-token: anyone who can reach it can "
+            "use the control API (/_mockcanvas/: reset, state import, grading, webhook "
+            "subscriptions) and read the mock's data; guard it with --control-token TOKEN, or "
+            "bind 127.0.0.1 (the default)"
+        )
+    return (
+        f"note: serving on {host}: the control API needs the control token, but the Canvas API "
+        "answers anyone with a seeded token, and seeded tokens follow from the seed "
+        "(--admin-token sets the admin's)"
+    )
 
 
 def _instant(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError("give a time with an offset, e.g. 2026-11-02T16:00:00Z")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset leaves datetime's range
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        # The clock API and scenarios take these years too: every time zone can carry them.
+        raise argparse.ArgumentTypeError("give a time from 1970-01-02 to 9000-01-01")
     return value
 
 
@@ -175,11 +218,9 @@ def serve(args: argparse.Namespace) -> int:
             validate_events=args.validate_events or None,
             max_body=args.max_body,
         )
-    if args.host not in LOOPBACK:
-        print(
-            f"warning: serving on {args.host}: anyone who can reach it can read the mock's data",
-            file=sys.stderr,
-        )
+    warning = exposure_warning(args.host, args.control_token)
+    if warning:
+        print(warning, file=sys.stderr)
     server = LiveServer(app, args.host, args.port, kind=args.server)
     with app.app_context():
         inst = current_instance()

@@ -12,12 +12,13 @@ import re
 from .ids import SHARD_ID, local_id
 from .store import Store
 
-_NUMERIC_START = re.compile(r"\A\s*[+-]?\d")
-_LEADING_INT = re.compile(r"\A\s*([+-]?\d+(?:_\d+)*)")
-_DIGITS = re.compile(r"\A\d+\Z")
-_SHARD_ID = re.compile(r"\A(\d+)~(\d+)\Z")
-_HEX_SIS = re.compile(r"\Ahex:(sis_\w+):((?:[0-9A-Fa-f]{2})+)\Z")
-_SIS = re.compile(r"\A(sis_\w+):(.+)\Z", re.DOTALL)
+_NUMERIC_START = re.compile(r"\A\s*[+-]?\d", re.ASCII)
+_LEADING_INT = re.compile(r"\A\s*([+-]?\d+(?:_\d+)*)", re.ASCII)
+_DIGITS = re.compile(r"\A\d+\Z", re.ASCII)
+_SHARD_ID = re.compile(r"\A(\d+)~(\d+)\Z", re.ASCII)
+# re.ASCII: Ruby's \d and \s are ASCII; Python's would read "\u0661" as 1 and skip "\u2003".
+_HEX_SIS = re.compile(r"\Ahex:(sis_\w+):((?:[0-9A-Fa-f]{2})+)\Z", re.ASCII)
+_SIS = re.compile(r"\A(sis_\w+):(.+)\Z", re.DOTALL | re.ASCII)
 
 
 # Bigger than any id or page size; Ruby reads longer numbers as bignums, which match nothing.

@@ -68,7 +68,7 @@ def decode_page(page: str | None) -> object | None:
         try:
             padded = token + "=" * (-len(token) % 4)
             return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-        except (binascii.Error, ValueError, UnicodeError):
+        except (binascii.Error, ValueError, UnicodeError, RecursionError):  # nested too deeply
             return None
     if _NUMBERED.search(page) and ruby_to_i(page) > 1:
         raise InvalidPage(page)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -68,6 +69,10 @@ class _Course:
     manual: list[Assignment]  # of those, the manually posted ones
 
 
+# Not str.isdigit(): it takes "\u00b2", which int() refuses, and long numbers int() cannot read.
+_WHOLE = re.compile(r"[0-9]{1,18}")
+
+
 def parse_mix(text: str) -> dict[str, int]:
     """``"grade=90,excuse=5,override=3,post=2"`` as weights; kinds left out weigh 0."""
     mix: dict[str, int] = {}
@@ -75,7 +80,7 @@ def parse_mix(text: str) -> dict[str, int]:
         kind, sep, weight = part.strip().partition("=")
         if not sep or kind not in KINDS:
             raise UsageError(f"mix entries are KIND=WEIGHT with KIND one of {', '.join(KINDS)}")
-        if not weight.isdigit() or int(weight) > 1_000_000:
+        if not _WHOLE.fullmatch(weight) or int(weight) > 1_000_000:
             raise UsageError(f"the weight of {kind} must be a whole number from 0 to 1000000")
         if kind in mix:
             raise UsageError(f"{kind} appears twice in the mix")
@@ -88,7 +93,7 @@ def parse_mix(text: str) -> dict[str, int]:
 def parse_courses(text: str) -> list[int]:
     ids = []
     for part in text.split(","):
-        if not part.strip().isdigit() or int(part) < 1:
+        if not _WHOLE.fullmatch(part.strip()) or int(part) < 1:
             raise UsageError("courses are course ids separated by commas, e.g. 1,3")
         ids.append(int(part))
     return ids

@@ -140,7 +140,7 @@ def clock_change() -> Response:
         seconds = body["advance"]
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise BadRequest("advance must be a number of seconds")
-        if not math.isfinite(seconds) or abs(seconds) > _MAX_ADVANCE:
+        if abs(seconds) > _MAX_ADVANCE or not math.isfinite(seconds):  # huge ints fail first
             raise BadRequest("advance must be a finite number of seconds within 200 years")
     landing = (target or inst.clock.now()) + timedelta(seconds=seconds or 0)
     if not state.EARLIEST <= landing <= state.LATEST:

@@ -64,7 +64,7 @@ def _variables(raw: Any) -> dict[str, Any] | str:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             return "Variables are not valid JSON"
         if raw is None:
             return {}

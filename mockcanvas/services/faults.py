@@ -119,7 +119,10 @@ def _number(spec: dict, name: str, default: float, low: float, high: float) -> f
     value = spec.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadRequest(f"{name} must be a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past the range of a double
+        number = math.inf
     if not math.isfinite(number) or not low <= number <= high:
         raise BadRequest(f"{name} must be between {low:g} and {high:g}")
     return number

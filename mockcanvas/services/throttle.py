@@ -59,7 +59,10 @@ class ThrottleConfig:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise BadRequest(f"{name} must be a number")
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an integer past the range of a double
+                number = math.inf
             if not math.isfinite(number) or number < 0:
                 raise BadRequest(f"{name} must be a finite number >= 0")
             values[name] = number
