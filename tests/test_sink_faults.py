@@ -617,6 +617,10 @@ def sqs_comes_back(rig: Rig) -> Ledger:
     sqs = rig.sqs_client(endpoint)
     queue_url = rig.queue(sqs, "comes-back")
     sub = rig.sqs(queue_url, endpoint, **LONG_WINDOW)
+    rig.grade()  # a round trip while the endpoint is up
+    rig.settle(sub)
+    before = rig.drained(sqs, queue_url, 2)
+    assert set(before) == {e for e, _ in rig.emitted()}
     server.stop()  # the endpoint disappears ...
     rig.grade()
     assert until(lambda: any(e["outcome"] == "retrying" for e in sub.log()))
@@ -624,8 +628,8 @@ def sqs_comes_back(rig: Rig) -> Ledger:
     rig.settle(sub)
     retried = [e for e in sub.log() if e["outcome"] == "retrying"]
     assert all(e["status"] is None and "EndpointConnectionError" in e["error"] for e in retried)
-    assert sub.counts()["delivered"] == 2
-    return rig.ledger(sub, rig.drained(sqs, queue_url, 2))
+    assert sub.counts()["delivered"] == 4 and sub.counts()["dead"] == 0
+    return rig.ledger(sub, {**before, **rig.drained(sqs, queue_url, 2)})
 
 
 def sqs_never_comes_back(rig: Rig) -> Ledger:
