@@ -447,6 +447,9 @@ class GradeChangeLog:
             postings = built.get(parts)
             if postings is not None:  # another reader was first
                 return postings
+            # Before the walk: a writer that read the flag unset has already indexed its row
+            # where the walk below finds it; one that reads it set posts to this array too.
+            self._any_combined = True
             candidates = [
                 index.get(value, _EMPTY)
                 for index, (bit, _name), value in zip(self._single(), _BITS, values, strict=True)
@@ -465,7 +468,6 @@ class GradeChangeLog:
             )
             if postings:  # an empty one is not kept: writers only extend arrays that exist
                 built[parts] = postings
-                self._any_combined = True
             return postings
 
     def _created(self, row_id: int) -> int:
