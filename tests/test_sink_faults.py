@@ -822,6 +822,71 @@ def jsonl_file_rotated(rig: Rig) -> Ledger:
     return rig.ledger(sub, {**old, **new})
 
 
+# A process of its own, since a file size limit holds for the whole process: grade twice, then let
+# a JSONL sink write the two events under a limit that ends half way through the second line.
+SIZE_LIMIT_CHILD = """
+import json, resource, signal, sys
+from mockcanvas import create_app
+from mockcanvas.jsonenc import dumps
+from mockcanvas.sinks import DeliveryPolicy
+from mockcanvas.sinks.jsonl import JsonlSink
+from tests.support import CheckedClient
+
+path, policy = sys.argv[1], json.loads(sys.argv[2])
+app = create_app(seed=1)
+store = app.extensions["mockcanvas"].store
+marks = store.landmarks
+answer = CheckedClient(app, store).put(
+    f"/api/v1/courses/{marks['override_course']}/assignments/{marks['points_assignment']}"
+    f"/submissions/{marks['student']}",
+    data={"submission[posted_grade]": "13"},
+    headers={"Authorization": f"Bearer {store.token_for(marks['teacher'])}"},
+)
+assert answer.status_code == 200
+events = app.extensions["mockcanvas"].bus.inbox.select()
+first, second = (len(dumps(e.payload).encode()) + 1 for e in events)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit: EFBIG, not death
+resource.setrlimit(resource.RLIMIT_FSIZE, (first + second // 2, resource.RLIM_INFINITY))
+sink = JsonlSink(path, policy=DeliveryPolicy(**policy))
+for event in events:
+    sink.submit(event)
+assert sink.wait_idle(15)
+print(json.dumps({
+    "emitted": [[e.id, e.payload] for e in events],
+    "counts": sink.counts(),
+    "log": sink.log(),
+    "unfinished": sink.unfinished(),
+}))
+"""
+
+
+def jsonl_size_limit_mid_line(rig: Rig) -> Ledger:
+    path = rig.tmp_path / "events.jsonl"
+    child = subprocess.run(
+        [sys.executable, "-c", SIZE_LIMIT_CHILD, str(path), json.dumps(POLICY)],
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 4,  # a safety net
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert child.returncode == 0, child.stderr
+    told = json.loads(child.stdout)
+    dead = [e for e in told["log"] if e["outcome"] == "dead"]
+    assert [(e["seq"], e["attempt"]) for e in dead] == [(told["log"][-1]["seq"], 3)]
+    assert "File too large" in dead[0]["error"]
+    # Each failed attempt wrote half a line and cut it off again: only whole lines remain.
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [told["emitted"][0][1]]
+    emitted = [(event_id, payload) for event_id, payload in told["emitted"]]
+    return Ledger(
+        emitted=emitted,
+        delivered={emitted[0][0]: json.loads(lines[0])},
+        counts=told["counts"],
+        log=told["log"],
+        unfinished=told["unfinished"],
+    )
+
+
 # -- serve rows: a real process, a real signal ----------------------------------------------------
 
 
@@ -977,6 +1042,7 @@ FAULTS: list[Fault] = [
     Fault("jsonl: directory replaced by a file (not writable)", jsonl_directory_replaced_by_a_file),
     Fault("jsonl: disk full (/dev/full)", jsonl_disk_full),
     Fault("jsonl: file rotated away mid-stream", jsonl_file_rotated),
+    Fault("jsonl: file size limit hit mid-line (EFBIG)", jsonl_size_limit_mid_line),
     Fault("serve: SIGTERM with the webhook down", serve_signal(signal.SIGTERM, "down")),
     Fault("serve: SIGINT with the webhook down", serve_signal(signal.SIGINT, "down")),
     Fault(

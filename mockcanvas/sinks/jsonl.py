@@ -28,38 +28,39 @@ class JsonlSink(Outbox):
     def __init__(self, path: str | Path, **outbox) -> None:
         self.path = Path(path)
         self._fd: int | None = None
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file held open
         self._reopen()
         super().__init__(**outbox)
 
     def _reopen(self) -> int:
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        return self._fd
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        held = os.fstat(fd)
+        self._fd, self._identity = fd, (held.st_dev, held.st_ino)
+        return fd
 
-    def _watched(self) -> tuple[int, int]:
-        """The file now at ``path`` (reopened if it was moved or removed) and its size."""
-        fd = self._fd
-        if fd is not None:
-            held = os.fstat(fd)
+    def _watched(self) -> int:
+        """The file now at ``path``: the one held open, or (moved or removed) a new one."""
+        if self._fd is not None:
             try:
                 named = os.stat(self.path)
             except (FileNotFoundError, NotADirectoryError):
                 named = None
-            if named is not None and (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino):
-                return fd, held.st_size
+            if named is not None and (named.st_dev, named.st_ino) == self._identity:
+                return self._fd
             self.release()
-        fd = self._reopen()  # FileNotFoundError, NotADirectoryError ...: the attempt fails
-        return fd, os.fstat(fd).st_size
+        return self._reopen()  # FileNotFoundError, NotADirectoryError ...: the attempt fails
 
     def send(self, message: dict, event: LiveEvent, attempt: int) -> int | None:
-        fd, size = self._watched()
-        line = (dumps(message) + "\n").encode("utf-8")
+        fd = self._watched()
+        view = memoryview((dumps(message) + "\n").encode("utf-8"))
+        written = 0
         try:
-            view = memoryview(line)
-            while view:
-                view = view[os.write(fd, view) :]
+            while written < len(view):
+                written += os.write(fd, view[written:])
         except OSError:
-            with contextlib.suppress(OSError):  # a device (/dev/full) cannot be truncated
-                os.ftruncate(fd, size)  # no half line for the retry to append to
+            if written:  # cut the part line off, so a retry never appends to half a line
+                with contextlib.suppress(OSError):  # a device (/dev/full) cannot be truncated
+                    os.ftruncate(fd, os.fstat(fd).st_size - written)
             raise
         return None
 
