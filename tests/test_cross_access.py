@@ -587,6 +587,7 @@ def cheap_fingerprint(inst) -> dict:
 
 def check_answer(response: requests.Response, expected: str, ids: dict, route: str, target: str):
     status = response.status_code
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     body = json.loads(response.content)
     challenge = response.headers.get("WWW-Authenticate")
     if expected == UNAUTH:
