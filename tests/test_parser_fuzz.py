@@ -96,12 +96,12 @@ FUZZ = settings(
 PARSERS: list[str] = []
 
 
-def fuzzes(parser):
-    """Register a fuzz test under the parser it covers (a function, or a route as text)."""
-    name = (
-        parser
-        if isinstance(parser, str)
-        else f"{parser.__module__.removeprefix('mockcanvas.')}.{parser.__qualname__}"
+def fuzzes(*parsers):
+    """Register a fuzz test under what it covers: functions (a round trip names the printer and
+    the parser), or a route as text."""
+    name = " / ".join(
+        p if isinstance(p, str) else f"{p.__module__.removeprefix('mockcanvas.')}.{p.__qualname__}"
+        for p in parsers
     )
 
     def register(test):
@@ -335,7 +335,7 @@ def _assignment(grading_type, possible):
     )
 
 
-@fuzzes(format_number)
+@fuzzes(format_number, parse_posted_grade)
 @FUZZ
 @given(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))
 def test_points_format_then_parse_gives_the_score_back(value):
@@ -429,7 +429,7 @@ def test_times_parse_to_utc_or_none_and_reparse_stably(text, tz):
         assert parse(iso_utc(value), tz) == value.replace(microsecond=0)
 
 
-@fuzzes(iso)
+@fuzzes(iso, ruby_to_s, iso_utc, parse)
 @FUZZ
 @given(aware_times, st.sampled_from(ZONES), st.sampled_from(ZONES))
 def test_printed_times_parse_back_in_any_zone(value, printed_in, read_in):
@@ -439,7 +439,7 @@ def test_printed_times_parse_back_in_any_zone(value, printed_in, read_in):
     assert parse(value.date().isoformat(), UTC) == value.replace(hour=0, minute=0, second=0)
 
 
-@fuzzes(state.parse_instant)
+@fuzzes(state.parse_instant, state.iso_instant)
 @FUZZ
 @given(st.one_of(time_texts(), scalars))
 def test_control_instants_parse_or_raise_bad_request(text):
@@ -486,7 +486,7 @@ def test_pages_decode_to_a_value_or_the_first_page(page):
         assert decode_page(encode_bookmark(value)) == value
 
 
-@fuzzes(encode_bookmark)
+@fuzzes(encode_bookmark, decode_page)
 @FUZZ
 @given(bookmark_values, aware_times)
 def test_bookmarks_round_trip(value, when):
@@ -538,7 +538,7 @@ query_params = st.dictionaries(
 )
 
 
-@fuzzes(rails_params)
+@fuzzes(to_query, rails_params)
 @FUZZ
 @given(query_params)
 def test_query_params_round_trip_through_to_query(params):
@@ -587,7 +587,7 @@ def test_find_ids_are_positive_local_ids_or_none(text):
     assert found is None or 0 <= found < SHARD_FACTOR  # 0: the global id of local row 0
 
 
-@fuzzes(api_find_course)
+@fuzzes(api_find_course, api_find_user, api_find_assignment)
 @FUZZ
 @given(id_texts, st.sampled_from(["course", "user", "assignment"]))
 @example("\u0661", "course")  # was course 1
@@ -604,7 +604,7 @@ def test_api_find_gives_an_existing_row_or_none(text, kind):
         assert re.fullmatch(r"[0-9]+(~[0-9]+)?", stripped), "only ASCII digits name a row"
 
 
-@fuzzes(local_id)
+@fuzzes(global_id, local_id, api_find_course, api_find_user, api_find_assignment)
 @FUZZ
 @given(st.sampled_from(["course", "user", "assignment"]), st.data())
 def test_every_id_form_of_a_row_finds_it(kind, data):
