@@ -1473,6 +1473,71 @@ def _security(kind: str, control_token: bool) -> list[dict]:
     return []
 
 
+_TOO_LARGE = _json(
+    "A body longer than the server's limit (`create_app(max_body=...)`, `serve --max-body`; "
+    "10 MiB by default): Canvas's generic error with `error_code` `request_entity_too_large`. "
+    "Nothing is read or changed.",
+    _ref("error#/$defs/errors"),
+)
+
+
+def _link(operation_id: str, description: str, **parameters: str) -> dict:
+    return {"operationId": operation_id, "description": description, "parameters": parameters}
+
+
+# OpenAPI links: where an answer's ids lead (schemathesis's stateful tests follow them).
+_LINKS: dict[tuple[str, str], dict[str, dict]] = {
+    ("control_subscribe", "201"): {
+        "GetSubscription": _link(
+            "control_subscription", "The new subscription.", subscription_id="$response.body#/id"
+        ),
+        "DeleteSubscription": _link(
+            "control_unsubscribe", "Remove it.", subscription_id="$response.body#/id"
+        ),
+        "WaitForSubscription": _link(
+            "control_wait", "Wait for its queue.", subscription_id="$response.body#/id"
+        ),
+    },
+    ("control_add_fault", "201"): {
+        "GetFault": _link("control_fault", "The new fault.", fault_id="$response.body#/id"),
+        "DeleteFault": _link("control_delete_fault", "Remove it.", fault_id="$response.body#/id"),
+    },
+    ("grade_submission", "200"): {
+        "GetSubmission": _link(
+            "get_submission",
+            "The submission just graded.",
+            course_id="$request.path.course_id",
+            assignment_id="$response.body#/assignment_id",
+            user_id="$response.body#/user_id",
+        ),
+        "AuditForAssignment": _link(
+            "grade_change_for_assignment",
+            "The assignment's audit log, with the row this grade wrote.",
+            assignment_id="$response.body#/assignment_id",
+        ),
+        "AuditForStudent": _link(
+            "grade_change_for_student",
+            "The student's audit log.",
+            student_id="$response.body#/user_id",
+        ),
+    },
+    **{
+        (bulk, "200"): {
+            "GetProgress": _link("get_progress", "The job again.", progress_id="$response.body#/id")
+        }
+        for bulk in ("bulk_update_assignment_grades", "bulk_update_course_grades")
+    },
+}
+
+
+def _with_links(operation_id: str, responses: dict) -> dict:
+    linked = dict(responses)
+    for (target, status), links in _LINKS.items():
+        if target == operation_id and status in linked:
+            linked[status] = {**linked[status], "links": links}
+    return linked
+
+
 def build(*, control_token: bool = False, unauthorized_status: int = 401) -> dict[str, Any]:
     """The OpenAPI 3.1 document for an app with these settings."""
     paths: dict[str, dict] = {}
@@ -1492,9 +1557,11 @@ def build(*, control_token: bool = False, unauthorized_status: int = 401) -> dic
         entry["x-mockcanvas-notes"] = op["notes"]
         if op["parameters"]:
             entry["parameters"] = op["parameters"]
+        responses = _with_links(op["operationId"], op["responses"])
         if op["body"] is not None:
             entry["requestBody"] = op["body"]
-        entry["responses"] = op["responses"]
+            responses = dict(sorted({**responses, "413": _TOO_LARGE}.items()))
+        entry["responses"] = responses
         entry["security"] = _security(op["kind"], control_token)
         paths.setdefault(op["path"], {})[op["method"]] = entry
     schemes: dict[str, dict] = {

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import re
 import socket
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,10 +26,11 @@ from typing import Any
 
 import pytest
 
-from mockcanvas import create_app
+from mockcanvas import cli, create_app
 from mockcanvas.controls import controls
 from mockcanvas.http.bodies import DEFAULT_MAX_BODY
 from mockcanvas.live_server import serve
+from mockcanvas.openapi import build
 from mockcanvas.sinks.registry import registry_for
 from mockcanvas.state import export_state, reset
 from tests.support import BASE, NOT_FOUND, UNAUTHENTICATED, UNAUTHORIZED
@@ -2362,3 +2364,26 @@ def test_max_body_must_be_a_positive_number_of_bytes(bad):
 def test_max_body_none_means_no_limit():
     app = create_app(max_body=None)
     assert app.config["MAX_CONTENT_LENGTH"] is None
+
+
+def test_the_document_says_413_exactly_where_a_body_is_read():
+    doc = build()
+    with_body = set()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            assert ("requestBody" in op) == ("413" in op["responses"]), (method, path)
+            if "requestBody" in op:
+                with_body.add((method.upper(), path))
+    tested = {
+        (method, re.sub(r"/(courses|assignments|submissions)/\d+", r"/\1/{}", path))
+        for _, method, path in BODY_ROUTES
+    }
+    documented = {(method, re.sub(r"\{[^}]+\}", "{}", path)) for method, path in with_body}
+    assert tested == documented
+
+
+def test_serve_takes_max_body():
+    assert cli._parser().parse_args(["serve", "--max-body", "2048"]).max_body == 2048
+    assert cli._parser().parse_args(["serve"]).max_body == DEFAULT_MAX_BODY
+    with pytest.raises(SystemExit):
+        cli._parser().parse_args(["serve", "--max-body", "0"])

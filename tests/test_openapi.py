@@ -100,7 +100,7 @@ def test_markdown_table_lists_every_route_and_its_statuses():
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert len(rows) == len(documented_routes(build()))
     assert "| `GET /api/v1/audit/grade_change` | 200, 400, 401, 403, 404 |" in table
-    assert "| `PUT /_mockcanvas/state` | 200, 400 |" in table
+    assert "| `PUT /_mockcanvas/state` | 200, 400, 413 |" in table
     printed = subprocess.run(
         [sys.executable, "-m", "mockcanvas.openapi", "--markdown"],
         capture_output=True,
@@ -161,6 +161,10 @@ def test_schemathesis_resolves_the_refs_over_http_from_a_live_server():
 ST_APP = create_app(seed=1, control_token=CONTROL_TOKEN)
 CONFIG = schemathesis.Config.from_dict(
     {
+        # Valid and invalid requests both (negative cases must be refused with a 4xx: the
+        # negative_data_rejection check), said here rather than left to the defaults.
+        "generation": {"mode": "all"},
+        "checks": {"negative_data_rejection": {"enabled": True}},
         "operations": [
             {
                 # The coverage phase walks every keyword of the 23 KB state schema: ~1400
