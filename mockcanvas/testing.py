@@ -567,10 +567,14 @@ class AppCache:
             self._apps[key] = entry
         inst: Instance = entry.app.extensions[EXTENSION_KEY]
         ctl = controls(inst)
-        if ctl.baseline() is not entry.baseline or ctl.clock_start != entry.clock_start:
-            ctl.set_baseline(entry.baseline, entry.clock_start, entry.clock_frozen)
-        close_subscriptions(inst)
-        state.reset(inst)
+        # Under the write lock, as every other change of the store: setting a baseline aside
+        # undoes the journal in place, which a request still being served (a live server
+        # outlives its tests) must not see half done.
+        with inst.write_lock:
+            if ctl.baseline() is not entry.baseline or ctl.clock_start != entry.clock_start:
+                ctl.set_baseline(entry.baseline, entry.clock_start, entry.clock_frozen)
+            close_subscriptions(inst)
+            state.reset(inst)
         return entry.app
 
     def close(self) -> None:

@@ -34,6 +34,8 @@ from mockcanvas.live_server import LiveServer
 from mockcanvas.scoring import course_scores
 from mockcanvas.services.grading import SCORE_FIELDS
 from mockcanvas.sinks import shutdown
+from mockcanvas.state import export_state
+from mockcanvas.testing import AppCache
 from tests.receiver import WAIT, Receiver
 from tests.support import check
 
@@ -618,3 +620,133 @@ def _check_overrides(w, writes, events, rows, seeded) -> int:
         assert not changed_by, changed_by
         accounted += len(mine)
     return accounted
+
+
+# -- resets among the writers -------------------------------------------------------------------
+
+# Writers of the plan that keep writing while resets run: one per door.
+RESET_WRITERS = tuple(
+    next(i for i, (door, *_) in enumerate(PLAN) if door == wanted)
+    for wanted in (
+        "rest_form", "rest_json", "bulk", "graphql_override", "control_grade",
+        "control_override", "control_post",
+    )
+)  # fmt: skip
+RESET_ROUNDS = 8
+RESETS = 6  # spread over the run: the n-th once n/(RESETS + 1) of the writes are answered
+RESET_READERS = ("audit_course", "assignments", "live_events")
+
+
+def test_resets_among_writers_and_readers_never_fail_and_end_at_the_seeded_world(served):
+    app, url = served
+    w = world_of(app, url)
+    baseline = export_state(w.inst)
+    total = len(RESET_WRITERS) * RESET_ROUNDS
+    run = Run()
+    writes: list[Write] = []
+    resets: list[dict] = []
+
+    def writer(index: int) -> None:
+        with requests.Session() as session:
+            for rnd in range(RESET_ROUNDS):
+                writes.append(send(w, session, index, rnd))
+                run.count()
+
+    def resetter() -> None:
+        with requests.Session() as session:
+            for n in range(1, RESETS + 1):
+                run.wait_answered(n * total // (RESETS + 1))
+                response = session.post(f"{url}/_mockcanvas/reset")
+                assert response.status_code == 200, response.text
+                resets.append(json_of(response, "/_mockcanvas/reset"))
+
+    def reader(kind: str) -> None:
+        path = f"/api/v1/audit/grade_change/courses/{w.course}"
+        assignments = f"/api/v1/courses/{w.course}/assignments"
+        admin = {"Authorization": f"Bearer {w.token('admin')}"}
+        with requests.Session() as session:
+            while True:
+                last = run.writers_done.is_set()
+                if kind == "assignments":  # submission counts walk the submissions a reset drops
+                    response = session.get(f"{url}{assignments}", headers=admin)
+                    assert response.status_code == 200, response.text
+                    json_of(response, assignments)
+                elif kind == "live_events":
+                    response = session.get(f"{url}/_mockcanvas/live_events", params={"after": 0})
+                    assert response.status_code == 200, response.text
+                    page = json_of(response, "/_mockcanvas/live_events")["live_events"]
+                    # A reset empties the inbox and numbers from 1 again, never half of it.
+                    assert [e["seq"] for e in page] == list(range(1, len(page) + 1))
+                else:
+                    walk_audit(w, session, path)  # every page 200 and valid, across resets
+                if last:
+                    return
+
+    for kind in RESET_READERS:
+        run.start(reader, kind)
+    readers = list(run.threads)
+    for index in RESET_WRITERS:
+        run.start(writer, index)
+    run.start(resetter)
+    run.join(run.threads[len(readers) :])
+    run.writers_done.set()
+    run.join(readers)
+    assert not run.failures, run.failures
+
+    assert len(writes) == total and {x.status for x in writes} == {200}
+    assert len(resets) == RESETS and all(r["reset"] is True for r in resets)
+    response = requests.post(f"{url}/_mockcanvas/reset")
+    assert response.status_code == 200, response.text
+    assert export_state(w.inst) == baseline
+    assert len(w.inst.bus.inbox) == 0
+
+
+# -- the test kit's app cache among requests ----------------------------------------------------
+
+SWAPS = 4  # state imports that make a new baseline, each followed by AppCache.fresh()
+
+
+def test_the_app_cache_restores_its_baseline_while_requests_are_served():
+    """``AppCache.fresh`` sets an imported baseline aside (undoing its journal) while a live
+    server may still be answering a request of the test before: it must hold the write lock."""
+    cache = AppCache()
+    app = cache.fresh(seed=1)
+    inst = app.extensions[EXTENSION_KEY]
+    pristine = export_state(inst)
+    server = LiveServer(app).start()
+    try:
+        w = world_of(app, server.url)
+        writers = RESET_WRITERS[:4]
+        total = len(writers) * RESET_ROUNDS
+        run = Run()
+        writes: list[Write] = []
+
+        def writer(index: int) -> None:
+            with requests.Session() as session:
+                for rnd in range(RESET_ROUNDS):
+                    writes.append(send(w, session, index, rnd))
+                    run.count()
+
+        for index in writers:
+            run.start(writer, index)
+        with requests.Session() as control:
+            for n in range(1, SWAPS + 1):
+                run.wait_answered(n * total // (SWAPS + 1))
+                exported = control.get(f"{server.url}/_mockcanvas/state")
+                assert exported.status_code == 200
+                response = control.put(
+                    f"{server.url}/_mockcanvas/state",
+                    params={"baseline": "true"},
+                    data=exported.content,
+                    headers={"Content-Type": "application/json"},
+                )
+                assert response.status_code == 200, response.text
+                assert cache.fresh(seed=1) is app  # the reset check runs here (conftest)
+        run.join(run.threads)
+        assert not run.failures, run.failures
+        assert len(writes) == total and {x.status for x in writes} == {200}
+        assert cache.fresh(seed=1) is app
+        assert export_state(inst) == pristine
+    finally:
+        server.stop()
+        cache.close()

@@ -13,6 +13,7 @@ from ..pagination import last_value, link_header, per_page, rails_params
 from ..presenters.grade_change import compound_bytes
 from ..services import audit
 from .auth import authenticate, current_user
+from .reading import consistent
 from .responses import canvas_bytes
 
 blueprint = Blueprint("audit", __name__, url_prefix="/api/v1/audit/grade_change")
@@ -60,30 +61,35 @@ def _route_url(route: str, args: dict[str, int | str]) -> str:
 
 
 @blueprint.get("/assignments/<assignment_id>")
+@consistent
 def for_assignment(assignment_id: str) -> Response:
     store = current_instance().store
     return _respond(audit.for_assignment(store, current_user(), assignment_id, _query()))
 
 
 @blueprint.get("/courses/<course_id>")
+@consistent
 def for_course(course_id: str) -> Response:
     store = current_instance().store
     return _respond(audit.for_course(store, current_user(), course_id, _query()))
 
 
 @blueprint.get("/students/<student_id>")
+@consistent
 def for_student(student_id: str) -> Response:
     store = current_instance().store
     return _respond(audit.for_student(store, current_user(), student_id, _query()))
 
 
 @blueprint.get("/graders/<grader_id>")
+@consistent
 def for_grader(grader_id: str) -> Response:
     store = current_instance().store
     return _respond(audit.for_grader(store, current_user(), grader_id, _query()))
 
 
 @blueprint.get("", endpoint="query")
+@consistent
 def query() -> Response:
     pairs = list(request.args.items(multi=True))
     params = {
@@ -94,6 +100,7 @@ def query() -> Response:
     return _respond(audit.advanced_query(store, current_user(), params, _query()))
 
 
+@consistent
 def _combined(course_id: str, **others: str) -> Response:
     store = current_instance().store
     return _respond(

@@ -20,6 +20,7 @@ from ..instance import current_instance
 from ..lookup import ruby_to_i
 from ..presenters.world import world_json
 from .bodies import json_body
+from .reading import consistent
 from .responses import canvas_json
 
 blueprint = Blueprint("control", __name__, url_prefix="/_mockcanvas")
@@ -78,6 +79,7 @@ def reset() -> Response:
 
 
 @blueprint.get("/world")
+@consistent
 def world() -> Response:
     return canvas_json(world_json(current_instance().store))
 

@@ -25,6 +25,7 @@ from ..presenters.submission import submission_json
 from ..presenters.user import user_json
 from ..services import directory
 from .auth import authenticate, current_user
+from .reading import consistent
 from .responses import canvas_json
 
 blueprint = Blueprint("courses", __name__, url_prefix="/api/v1")
@@ -71,6 +72,7 @@ def _enrollment_types() -> list[str] | None:
 
 
 @blueprint.get("/courses/<course_id>")
+@consistent
 def show_course(course_id: str) -> Response:
     store, viewer = current_instance().store, current_user()
     course = directory.show_course(store, viewer, course_id)
@@ -82,6 +84,7 @@ def show_course(course_id: str) -> Response:
 
 
 @blueprint.get("/courses/<course_id>/assignments")
+@consistent
 def list_assignments(course_id: str) -> Response:
     store, viewer = current_instance().store, current_user()
     course, assignments = directory.list_assignments(store, viewer, course_id)
@@ -92,6 +95,7 @@ def list_assignments(course_id: str) -> Response:
 
 
 @blueprint.get("/courses/<course_id>/assignments/<assignment_id>")
+@consistent
 def show_assignment(course_id: str, assignment_id: str) -> Response:
     store, viewer = current_instance().store, current_user()
     assignment = directory.show_assignment(store, viewer, course_id, assignment_id)
@@ -102,6 +106,7 @@ def show_assignment(course_id: str, assignment_id: str) -> Response:
 
 @blueprint.get("/courses/<course_id>/users")
 @blueprint.get("/courses/<course_id>/search_users")
+@consistent
 def list_users(course_id: str) -> Response:
     store, viewer = current_instance().store, current_user()
     course, users = directory.list_course_users(store, viewer, course_id, _enrollment_types())
@@ -111,6 +116,7 @@ def list_users(course_id: str) -> Response:
 
 
 @blueprint.get("/courses/<course_id>/students")
+@consistent
 def list_students(course_id: str) -> Response:
     store, viewer = current_instance().store, current_user()
     course, users = directory.list_course_students(store, viewer, course_id)
@@ -118,6 +124,7 @@ def list_students(course_id: str) -> Response:
 
 
 @blueprint.get("/courses/<course_id>/assignments/<assignment_id>/submissions/<user_id>")
+@consistent
 def show_submission(course_id: str, assignment_id: str, user_id: str) -> Response:
     store, viewer = current_instance().store, current_user()
     submission = directory.show_submission(store, viewer, course_id, assignment_id, user_id)

@@ -32,6 +32,7 @@ from ..presenters import errors as bodies
 from .auth import authenticate, current_user
 from .bodies import json_body, malformed_json
 from .context import request_context
+from .reading import consistent
 from .responses import canvas_json
 
 blueprint = Blueprint("graphql", __name__, url_prefix="/api")
@@ -78,6 +79,7 @@ def _errors(message: str) -> Response:
 
 
 @blueprint.post("/graphql")
+@consistent
 def execute() -> Response:
     viewer = current_user()
     if viewer is None:

@@ -12,6 +12,7 @@ from ..instance import current_instance
 from ..presenters.user import user_json
 from ..services import directory
 from .auth import authenticate, current_user
+from .reading import consistent
 from .responses import canvas_json
 
 blueprint = Blueprint("users", __name__, url_prefix="/api/v1")
@@ -21,6 +22,7 @@ SHOW_INCLUDES = ("locale", "avatar_url", "permissions", "email", "effective_loca
 
 
 @blueprint.get("/users/<user_id>")
+@consistent
 def show_user(user_id: str) -> Response:
     store, viewer = current_instance().store, current_user()
     user = directory.show_user(store, viewer, user_id)
