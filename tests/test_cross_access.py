@@ -155,6 +155,7 @@ TOKEN_ACTORS = {
     "no_token": NO_USER,
     "control_token": BAD_TOKEN,
     "control_token_header": NO_USER,  # X-Mockcanvas-Token means nothing to a Canvas route
+    "control_token_param": BAD_TOKEN,  # ?access_token=<control token>
 }
 CONTROL_ACTORS = {
     "no_control_token": NO_USER,
@@ -162,6 +163,7 @@ CONTROL_ACTORS = {
     "wrong_control_header": BAD_TOKEN,
     "canvas_admin_bearer": BAD_TOKEN,
     "canvas_admin_header": BAD_TOKEN,
+    "control_token_param": NO_USER,  # the control token is never read from the URL
 }
 
 # GraphQL documents: target name -> (document template, field, expected). Templates take the
@@ -450,18 +452,21 @@ def _url(world: World, route: str, ids: dict) -> str:
         return str(ids[match.group(1)])
 
     path = re.sub(r"<([a-z_]+)>", fill, route)
+    if route.startswith(LOG + "/"):
+        path += "?include[]=current_grade"  # the current grades are refused with the rest
     if route == LOG:
         query = ids.get("query") or {
             "course_id": ids["course_id"],
             "student_id": ids["student_id"],
             **({"assignment_id": ids["assignment_id"]} if "assignment_id" in ids else {}),
         }
+        query = {**query, "include[]": "current_grade"}
         path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
     return world.url + path
 
 
 def _headers(world: World, actor: str) -> dict[str, str]:
-    if actor in ("no_token", "no_control_token"):
+    if actor in ("no_token", "no_control_token", "control_token_param"):
         return {}
     token = {
         "deleted_user": lambda: world.token("deleted_user"),
@@ -633,6 +638,8 @@ def send(world: World, route: str, method: str, actor: str, target: str, base_ur
     if base_url is not None:
         url = base_url + url[len(world.url) :]
     body = {} if method == "GET" else _body(world, route, target, ids)
+    if actor == "control_token_param":
+        url += ("&" if "?" in url else "?") + f"access_token={CONTROL_TOKEN}"
     return url, ids, body, _headers(world, actor)
 
 
