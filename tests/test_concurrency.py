@@ -633,7 +633,9 @@ RESET_WRITERS = tuple(
     )
 )  # fmt: skip
 RESET_ROUNDS = 8
-RESETS = 6  # spread over the run: the n-th once n/(RESETS + 1) of the writes are answered
+# Spread over the run: the n-th once n/(RESETS + 1) of the writes are answered; every other one
+# after a state import (of the seeded world, not as a baseline).
+RESETS = 6
 RESET_READERS = ("audit_course", "assignments", "live_events")
 
 
@@ -654,8 +656,17 @@ def test_resets_among_writers_and_readers_never_fail_and_end_at_the_seeded_world
 
     def resetter() -> None:
         with requests.Session() as session:
+            seeded = session.get(f"{url}/_mockcanvas/state").content
             for n in range(1, RESETS + 1):
                 run.wait_answered(n * total // (RESETS + 1))
+                if n % 2:  # a state import replaces the whole world under the writers too
+                    response = session.put(
+                        f"{url}/_mockcanvas/state",
+                        data=seeded,
+                        headers={"Content-Type": "application/json"},
+                    )
+                    assert response.status_code == 200, response.text
+                    json_of(response, "/_mockcanvas/state")
                 response = session.post(f"{url}/_mockcanvas/reset")
                 assert response.status_code == 200, response.text
                 resets.append(json_of(response, "/_mockcanvas/reset"))

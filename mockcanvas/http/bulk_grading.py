@@ -31,6 +31,7 @@ from ..services import bulk_grading
 from ..services import progress as progresses
 from .auth import authenticate, current_user
 from .bodies import json_body, malformed_json
+from .reading import consistent
 from .responses import JSON_CONTENT_TYPE, canvas_json
 
 blueprint = Blueprint("bulk_grading", __name__, url_prefix="/api/v1")
@@ -133,11 +134,13 @@ def _present(progress: progresses.Progress) -> dict:
 
 
 @blueprint.post("/courses/<course_id>/submissions/update_grades")
+@consistent
 def course_update_grades(course_id: str) -> Response:
     return _bulk_update(course_id, None)
 
 
 @blueprint.post("/courses/<course_id>/assignments/<assignment_id>/submissions/update_grades")
+@consistent
 def assignment_update_grades(course_id: str, assignment_id: str) -> Response:
     return _bulk_update(course_id, assignment_id)
 

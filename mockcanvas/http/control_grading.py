@@ -19,6 +19,7 @@ from ..services.context import RequestContext
 from ..store import Store
 from .bodies import json_body
 from .context import request_context
+from .reading import consistent
 from .responses import canvas_json
 
 blueprint = Blueprint("control_grading", __name__, url_prefix="/_mockcanvas")
@@ -73,6 +74,7 @@ def _respond(result: grading.WriteResult, viewer: User) -> Response:
 
 
 @blueprint.post("/grades")
+@consistent
 def grade() -> Response:
     """``{"course_id", "assignment_id", "user_id", "posted_grade" | "excuse", "grader_id"?}``."""
     body = _body(
@@ -104,6 +106,7 @@ def grade() -> Response:
 
 
 @blueprint.post("/overrides")
+@consistent
 def override() -> Response:
     """``{"course_id", "user_id", "override_score": number | null, "grader_id"?}``."""
     body = _body({"course_id", "user_id", "override_score", "grader_id"}, {"course_id", "user_id"})
@@ -122,6 +125,7 @@ def override() -> Response:
 
 
 @blueprint.post("/post_grades")
+@consistent
 def post_grades() -> Response:
     """``{"course_id", "assignment_id", "grader_id"?}``: post every graded, unposted grade."""
     body = _body({"course_id", "assignment_id", "grader_id"}, {"course_id", "assignment_id"})

@@ -1,12 +1,14 @@
-"""Reads that see the store at one instant: a route that walks the store holds the write lock.
+"""Requests that see the store at one instant: a route that reads or writes it holds the lock.
 
 Grade writes only append (rows, index keys, submissions), which a reader can walk beside, but a
-reset undoes in place: it cuts the audit log's key arrays back and deletes what was added since
-the baseline (and a write after the clock moved back inserts keys mid-array). A page read while
-that runs could index past an array's end (a 500) or mix rows from both sides of the reset.
-Holding the instance's write lock (re-entrant: a read inside a write is fine) for the whole view
-makes an answer see the store before or after any write, never during one. Under the GIL the
-views had no parallelism to lose; nothing slow (fault latency, waits) runs inside them.
+reset undoes in place (it cuts the audit log's key arrays back and deletes what was added since
+the baseline) and a state import swaps the world's contents. A page read while that runs could
+index past an array's end (a 500) or mix rows from both sides; a write that looked its course,
+assignment or student up before the swap would change an entity no longer in the store (a
+set-aside baseline, which every later reset then restores wrongly). Holding the instance's write
+lock (re-entrant: the write path takes it again) for the whole view makes a request see the
+store before or after any other write, never during one. Under the GIL the views had no
+parallelism to lose; nothing slow (fault latency, delivery waits) runs inside them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ View = TypeVar("View", bound=Callable)
 
 
 def consistent(view: View) -> View:
-    """Run ``view`` under the instance's write lock."""
+    """Run ``view`` (lookups, the write if any, and the answer) under the instance's write lock."""
 
     @functools.wraps(view)
     def locked(*args, **kwargs):

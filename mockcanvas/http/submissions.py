@@ -17,6 +17,7 @@ from ..services import grading
 from .auth import authenticate, current_user
 from .bodies import json_body, malformed_json
 from .context import request_context
+from .reading import consistent
 from .responses import canvas_json
 
 blueprint = Blueprint("submissions", __name__, url_prefix="/api/v1")
@@ -58,6 +59,7 @@ def _boolean(value: object) -> bool | None:
 
 
 @blueprint.put("/courses/<course_id>/assignments/<assignment_id>/submissions/<user_id>")
+@consistent
 def update(course_id: str, assignment_id: str, user_id: str) -> Response:
     inst = current_instance()
     store = inst.store
