@@ -129,11 +129,7 @@ def grade(
                 submission.excused = False
             if posted_grade is not None:
                 submission.score, submission.grade = score, grade_text
-        result = _record(inst, ctx, assignment, before, submission, now)
-        # A copy taken under the lock: answered after it is released, the live submission may
-        # already hold another writer's grade (or be half way through one).
-        result.submission = replace(submission)
-        return result
+        return _record(inst, ctx, assignment, before, submission, now)
 
 
 def post_grades(
@@ -195,13 +191,14 @@ def set_override_score(
         score = _course_score(inst, enrollment, now)
         old = score.override_score
         if old == override_score:
-            result.score = replace(score)  # a copy, as below
+            result.score = score
             return result
         store.touch(score)
         old_grade = score.override_grade or (percent_string(old) if old is not None else None)
         score.override_score = override_score
         score.override_grade = None
         score.updated_at = now
+        result.score = score
         if ctx.user is not None:
             row = _audit_row(
                 inst, ctx, now,
@@ -218,9 +215,6 @@ def set_override_score(
         result.events.append(
             _emit(inst, ctx, "grade_override", body, course.id, enrollment.user_id, now)
         )
-        # A copy taken under the lock: answered after it, the live score may already hold
-        # another writer's override or course scores.
-        result.score = replace(score)
     return result
 
 
