@@ -21,7 +21,7 @@ import json
 import re
 import socket
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -80,8 +80,6 @@ class BadInput:
     fields: tuple[tuple[str, Any], ...] = ()
     expect_headers: tuple[tuple[str, str], ...] = ()
     writes: bool | str = False
-    notes: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 def case(id: str, family: str, method: str, path: str, status: int, body: Any = None, **kw):

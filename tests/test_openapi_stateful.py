@@ -129,15 +129,29 @@ def _a_points_grade(body: object) -> bool:
     return posted is not None
 
 
+def _has_grade_data(body: object) -> bool:
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("grade_data"), dict)
+        and bool(body["grade_data"])
+    )
+
+
 class GradingWorkflow(_Calls, GRADING_CHAIN.as_state_machine()):
     def before_call(self, case) -> None:
         # A first call starts from the seeded ids; an id a link carried (digits) is kept.
         for name, value in (case.path_parameters or {}).items():
             if name in SEEDED and not str(value).isdigit():
                 case.path_parameters[name] = SEEDED[name]
+        # Random text is rarely a grade and a 400 leads nowhere: grade 0 to 20 points instead.
+        grade = {"posted_grade": str(len(ANSWERS) % 21)}
         if case.operation.label.startswith("PUT ") and not _a_points_grade(case.body):
-            # Random text is rarely a grade: a 400 leads nowhere, so grade 0 to 20 points.
-            case.body = {"submission": {"posted_grade": str(len(ANSWERS) % 21)}}
+            case.body, case.media_type = {"submission": grade}, "application/json"
+        elif case.operation.label.endswith("/update_grades") and not _has_grade_data(case.body):
+            by_student = {"4": grade, "5": grade}
+            nested = "/assignments/" in case.operation.path
+            data = by_student if nested else {"3": by_student}
+            case.body, case.media_type = {"grade_data": data}, "application/json"
 
 
 SINK_DIR = None
@@ -160,21 +174,27 @@ BUDGET = settings(
 )
 
 
+# Where the links lead: a 2xx there needs an id an earlier answer carried (random ids are 404).
 @pytest.mark.parametrize(
-    ("workflow", "reached"),
+    ("workflow", "targets"),
     [
         (ControlWorkflow, {"GET /_mockcanvas/subscriptions/{subscription_id}",
+                           "DELETE /_mockcanvas/subscriptions/{subscription_id}",
+                           "POST /_mockcanvas/subscriptions/{subscription_id}/wait",
+                           "GET /_mockcanvas/faults/{fault_id}",
                            "DELETE /_mockcanvas/faults/{fault_id}"}),
         (GradingWorkflow, {"GET /api/v1/progress/{progress_id}",
-                           f"GET {SUBMISSION}"}),
+                           f"GET {SUBMISSION}",
+                           "GET /api/v1/audit/grade_change/assignments/{assignment_id}",
+                           "GET /api/v1/audit/grade_change/students/{student_id}"}),
     ],
     ids=["control", "grading"],
 )  # fmt: skip
-def test_stateful_run(workflow, reached):
+def test_stateful_run(workflow, targets):
     ANSWERS.clear()
     workflow.run(settings=BUDGET)
     succeeded = {label for label, status in ANSWERS if 200 <= status < 300}
-    assert reached <= succeeded  # the links carried real ids to the next call
+    assert succeeded & targets  # the links carried real ids to the next call
 
 
 @pytest.mark.parametrize(
