@@ -445,12 +445,14 @@ def test_concurrent_writers_keep_audit_events_scores_and_deliveries_exact(served
     assert accounted_rows == len(rows)  # no audit row that no change explains
 
     # The control routes and GraphQL answered what they did: their events, their row, their value.
-    uuids = {row.uuid for row in rows}
     for x in writes:
         if x.door.startswith("control_"):
-            assert [e["id"] for e in x.body["live_events"]] == [e.id for e in events_of[x.tag]]
-            row_uuid = x.body["grade_change_event_id"]
-            assert row_uuid is None or row_uuid in uuids
+            mine = events_of[x.tag]
+            assert [e["id"] for e in x.body["live_events"]] == [e.id for e in mine]
+            made = [r for r in rows if mine and r.request_id == mine[0].metadata["request_id"]]
+            assert len(made) <= 1 and x.body["grade_change_event_id"] == (
+                made[0].uuid if made else None
+            ), x.tag
         if x.door in ("rest_form", "rest_json", "control_grade"):
             ((score, grade),) = x.grades.values()
             answered = x.body["submission"] if x.door == "control_grade" else x.body
@@ -553,6 +555,7 @@ def _check_submissions(w, writes, events, rows, seeded) -> int:
         for key, wanted in x.grades.items():
             writes_of[key].append((x, wanted))
     posts = {x.tag for x in writes if x.door == "control_post"}
+    by_tag = {x.tag: x for x in writes}
     accounted = 0
     for key, (score, grade) in seeded.items():
         submission = store.submission_for(*key)
@@ -576,8 +579,9 @@ def _check_submissions(w, writes, events, rows, seeded) -> int:
         assert state == (submission.score, submission.grade), key
         # One row per change, in the same order, made by the same request.
         assert len(mine) == len(changes), key
-        for row, (_tag, event) in zip(mine, changes, strict=True):
+        for row, (tag, event) in zip(mine, changes, strict=True):
             body = event.body
+            assert row.grader_id == w.marks[PLAN[by_tag[tag].writer][1]]  # who sent it
             assert (row.score_before, row.grade_before) == (body["old_score"], body["old_grade"])
             assert (row.score_after, row.grade_after) == (body["score"], body["grade"])
             assert row.request_id == event.metadata.get("request_id", "MISSING")
@@ -618,10 +622,15 @@ def _check_overrides(w, writes, events, rows, seeded) -> int:
             changes.append(event)
         assert value == store.course_score(enrollment_id).override_score
         assert len(mine) == len(changes), enrollment_id
+        by_tag = {x.tag: x for x in ours}
         for row, event in zip(mine, changes, strict=True):
             new = event.body["override_score"]
             assert row.grade_after == (None if new is None else percent_string(new))
             assert row.request_id == event.metadata["request_id"]
+            writer = by_tag[event.metadata["user_agent"]].writer
+            assert row.grader_id == w.marks[PLAN[writer][1]]
+        # The rows chain too (the first starts from the seeded grade: a letter or a percent).
+        assert [r.grade_before for r in mine[1:]] == [r.grade_after for r in mine[:-1]]
         changed_by = Counter(e.metadata["user_agent"] for e in changes)
         for x in ours:
             made = changed_by.pop(x.tag, 0)
