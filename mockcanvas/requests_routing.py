@@ -26,13 +26,17 @@ LOOPBACK = re.compile(r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?([/?#]|$
 _DROPPED_HEADERS = frozenset({"content-length", "host"})
 
 
+_SPACE = re.compile(r"\s")
+
+
 def normalize_base_url(base_url: str) -> str:
     """``scheme://host[:port]`` in the form ``requests`` sends (lowercase, no default port).
 
     Raises ValueError for anything else: the app serves Canvas at the root of its host.
     """
     parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    # A host with spaces ("http:// ") would not survive normalizing twice, nor reach any server.
+    if parts.scheme not in ("http", "https") or not parts.hostname or _SPACE.search(parts.hostname):
         raise ValueError(f"base URL must be http(s)://host[:port], not {base_url!r}")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise ValueError(f"base URL must be http(s)://host[:port] without a path: {base_url!r}")

@@ -93,7 +93,8 @@ def parse_mix(text: str) -> dict[str, int]:
 def parse_courses(text: str) -> list[int]:
     ids = []
     for part in text.split(","):
-        if not _WHOLE.fullmatch(part.strip()) or int(part) < 1:
+        part = part.strip()  # int() does not strip all that str.strip() does ("0\x1d")
+        if not _WHOLE.fullmatch(part) or int(part) < 1:
             raise UsageError("courses are course ids separated by commas, e.g. 1,3")
         ids.append(int(part))
     return ids
