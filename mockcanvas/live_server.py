@@ -86,12 +86,12 @@ class LiveServer:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop taking requests and close the sockets (requests in flight finish on their own)."""
         if self.kind == "waitress":
-            if self._thread is not None and not self._stopped.is_set():
-                # Close every channel from inside the I/O loop; the loop ends when none is left.
-                self._server.trigger.pull_trigger(self._close_waitress)
-            elif not self._stopped.is_set():
-                self._close_waitress()
+            # Stop accepting, let the workers finish (each pulls the loop's trigger when it is
+            # done with a channel), and only then close every channel from inside the loop: a
+            # worker pulling a trigger the loop had already closed died of EBADF.
+            self._in_loop(self._stop_accepting)
             self._server.task_dispatcher.shutdown(timeout=timeout)
+            self._in_loop(self._close_waitress)
         else:
             if self._thread is not None:
                 self._server.shutdown()
@@ -99,6 +99,23 @@ class LiveServer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def _in_loop(self, action: Callable[[], None]) -> None:
+        """Run ``action`` on the I/O loop's thread, or here when the loop is not running."""
+        if self._thread is not None and not self._stopped.is_set():
+            try:
+                self._server.trigger.pull_trigger(action)
+                return
+            except OSError:
+                pass  # the loop closed its trigger already (an earlier stop)
+        if not self._stopped.is_set():
+            action()
+
+    def _stop_accepting(self) -> None:
+        from waitress import wasyncore
+
+        # The listening socket only: waitress's own close() also closes the loop's trigger.
+        wasyncore.dispatcher.close(self._server)
 
     def _close_waitress(self) -> None:
         from waitress import wasyncore
