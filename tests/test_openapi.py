@@ -174,7 +174,7 @@ CONFIG = schemathesis.Config.from_dict(
                 "include-method": "PUT",
                 "phases": {"coverage": {"enabled": False}},
             }
-        ]
+        ],
     }
 )
 schema = schemathesis.openapi.from_wsgi(
