@@ -145,7 +145,8 @@ async function loadCourses(page) {
   if (page === 1 && data.courses.length && !state.course) selectCourse(data.courses[0]);
 }
 
-async function selectCourse(course) {
+async function selectCourse(course, again) {
+  if (!again && state.course && state.course.id === course.id) return; // already shown
   const serial = ++state.serial; // a later pick wins over a load still on its way
   state.course = { id: course.id, name: course.name, serial };
   for (const item of document.querySelectorAll("#courses li")) {
@@ -597,8 +598,7 @@ function refreshAll() {
     await Promise.all([loadClock(), loadFaults(), loadSubscriptions()]);
     if (state.course) {
       const course = state.course;
-      state.course = null;
-      await selectCourse(course);
+      await selectCourse(course, true);
     }
   });
 }
