@@ -80,13 +80,21 @@ def start_browser(window: tuple[int, int] = WINDOW):
         options.add_argument(argument)
     # port=0: Selenium asks the OS for a free port for this chromedriver.
     service = Service(executable_path=CHROMEDRIVER, port=0)
-    return webdriver.Chrome(service=service, options=options)
+    driver = webdriver.Chrome(service=service, options=options)
+    # --window-size sizes the window, not the page: pin the viewport itself (and screenshots).
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": window[0], "height": window[1], "deviceScaleFactor": 1, "mobile": False},
+    )
+    return driver
 
 
 def wait(driver, timeout: float = WAIT):
+    """An explicit wait; an element the page re-rendered under it is looked up again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout)
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
 
 @dataclass(frozen=True)
