@@ -157,6 +157,9 @@ def submit_grade(driver, grade: Grade) -> str:
 
 # Seed 1's first course: a points assignment out of 20, one of its students and its teacher.
 SCREENSHOT_GRADE = Grade(course_id=1, assignment_id=3, student_id=4, grader_id=36, value="17")
+# Tall enough for the README's screenshot to reach the audit log under the grade form.
+SCREENSHOT_WINDOW = (1400, 1150)
+SCREENSHOT_MAX_BYTES = 300_000
 
 
 @contextmanager
@@ -169,20 +172,33 @@ def live_inspector(seed: int = 1) -> Iterator[str]:
         yield url
 
 
-def screenshot(path: Path) -> Path:
-    """Grade from the page in a fresh world and save a PNG of the page to ``path``."""
+def screenshot(path: Path, window: tuple[int, int] = SCREENSHOT_WINDOW) -> Path:
+    """Grade from the page in a fresh world, open the new grade_change event, save a PNG."""
     from selenium.webdriver.common.by import By
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with live_inspector() as url:
-        driver = start_browser()
+        driver = start_browser(window)
         try:
             open_inspector(driver, url)
             select_course(driver, SCREENSHOT_GRADE.course_id)
-            assert submit_grade(driver, SCREENSHOT_GRADE) == "graded"
             wait(driver).until(
-                lambda d: d.find_elements(By.CSS_SELECTOR, "#feed li.event[data-event-name]")
+                lambda d: d.find_elements(By.CSS_SELECTOR, "table#audit tbody tr[data-event-id]")
             )
+            assert submit_grade(driver, SCREENSHOT_GRADE) == "graded"
+            event = "#feed li.event[data-event-name='grade_change']"
+            wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, event))
+            wait(driver).until(
+                lambda d: (
+                    SCREENSHOT_GRADE.value
+                    in d.find_element(By.CSS_SELECTOR, "table#audit tbody tr").text.split()
+                )
+            )
+            driver.find_element(By.CSS_SELECTOR, f"{event} details > summary").click()
+            wait(driver).until(
+                lambda d: d.find_element(By.CSS_SELECTOR, f"{event} pre.event-json").is_displayed()
+            )
+            driver.execute_script("window.scrollTo(0, 0)")
             driver.save_screenshot(str(path))
         finally:
             driver.quit()
@@ -198,7 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         print(reason, file=sys.stderr)
         return 2
     path = screenshot(args.screenshot)
-    print(f"{path} ({path.stat().st_size} bytes)")
+    size = path.stat().st_size
+    print(f"{path} ({size} bytes)")
+    if size > SCREENSHOT_MAX_BYTES:
+        print(f"larger than {SCREENSHOT_MAX_BYTES} bytes: too big for the README", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import requests
@@ -149,7 +150,7 @@ def test_grade_from_the_page_shows_the_audit_row_and_the_event_live(page, driver
     assert driver.save_screenshot(str(shot))
     data = shot.read_bytes()
     assert png_size(data) == browser.WINDOW
-    assert len(data) < 300_000
+    assert len(data) < browser.SCREENSHOT_MAX_BYTES
 
 
 def test_an_expanded_event_shows_its_full_json(page, driver):
@@ -274,3 +275,10 @@ def test_reloading_the_page_goes_live_each_time(page, driver):
     for _ in range(4):
         driver.refresh()
         open_inspector(driver, page)
+
+
+def test_the_committed_screenshot_is_a_small_png_of_the_page():
+    """docs/inspector.png, made by ``python -m tests.browser --screenshot docs/inspector.png``."""
+    data = (Path(__file__).parent.parent / "docs" / "inspector.png").read_bytes()
+    assert png_size(data) == browser.SCREENSHOT_WINDOW
+    assert len(data) < browser.SCREENSHOT_MAX_BYTES
