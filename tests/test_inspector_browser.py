@@ -240,6 +240,26 @@ def test_values_are_shown_as_text_never_as_markup(page, driver):
     assert not_reloaded(driver)
 
 
+def test_the_audit_log_pages_like_the_api(page, driver, world):
+    """20 rows a page, newest first; Next follows the API's rel=next bookmark."""
+    admin = token(world, world["landmarks"]["admin"])
+    url = f"{page}/api/v1/audit/grade_change/courses/{HOMEWORK.course_id}?per_page=20"
+    pages = []
+    while url and len(pages) < 2:
+        answer = requests.get(url, headers={"Authorization": f"Bearer {admin}"}, timeout=10)
+        assert answer.status_code == 200
+        pages.append([e["id"] for e in answer.json()["events"]])
+        url = answer.links.get("next", {}).get("url")
+    assert len(pages) == 2 and len(pages[0]) == 20 and pages[1]  # seed 1's course 1 has > 20
+    select_course(driver, HOMEWORK.course_id)
+    wait(driver).until(lambda d: audit_ids(d) == pages[0])
+    driver.find_element(By.ID, "audit-next").click()
+    wait(driver).until(lambda d: audit_ids(d) == pages[1])
+    driver.find_element(By.ID, "audit-refresh").click()
+    wait(driver).until(lambda d: audit_ids(d) == pages[0])
+    assert not_reloaded(driver)
+
+
 def test_a_grade_given_elsewhere_arrives_live(page, driver, world):
     """Not the page's own doing: a grade through the REST API shows up in the open page."""
     select_course(driver, HOMEWORK.course_id)
