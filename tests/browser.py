@@ -118,11 +118,11 @@ def choose(driver, select_id: str, value: int | str) -> None:
     Select(driver.find_element(By.ID, select_id)).select_by_value(str(value))
 
 
-def open_inspector(driver, base_url: str) -> None:
+def open_inspector(driver, base_url: str, query: str = "") -> None:
     """Load the page and wait until its course list is filled and its event stream is live."""
     from selenium.webdriver.common.by import By
 
-    driver.get(base_url + INSPECTOR)
+    driver.get(base_url + INSPECTOR + query)
     wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#courses li[data-course-id]"))
     wait(driver).until(lambda d: d.find_element(By.ID, "status").text.strip() == "live")
 
@@ -163,12 +163,13 @@ SCREENSHOT_MAX_BYTES = 300_000
 
 
 @contextmanager
-def live_inspector(seed: int = 1) -> Iterator[str]:
-    """A real server (waitress, loopback, free port) for a freshly seeded world; yields its URL."""
+def live_inspector(seed: int = 1, **options) -> Iterator[str]:
+    """A real server (waitress, loopback, free port) for a freshly seeded world; yields its URL.
+    ``options`` go to ``create_app`` (``control_token=...``)."""
     from mockcanvas import create_app
     from mockcanvas.live_server import serve
 
-    with serve(create_app(seed=seed)) as url:
+    with serve(create_app(seed=seed, **options)) as url:
         yield url
 
 

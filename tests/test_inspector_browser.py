@@ -302,3 +302,23 @@ def test_the_committed_screenshot_is_a_small_png_of_the_page():
     data = (Path(__file__).parent.parent / "docs" / "inspector.png").read_bytes()
     assert png_size(data) == browser.SCREENSHOT_WINDOW
     assert len(data) < browser.SCREENSHOT_MAX_BYTES
+
+
+def test_with_a_control_token_the_page_takes_it_once_and_keeps_it(driver):
+    """``?token=`` once; the page keeps it for its own fetches and leaves it out of the URL bar."""
+    secret = "s3cret-token"
+    with browser.live_inspector(control_token=secret) as url:
+        try:
+            refused = requests.get(url + "/_mockcanvas/world/courses", timeout=10)
+            assert refused.status_code == 401
+            open_inspector(driver, url, f"?token={secret}")
+            assert driver.current_url == url + browser.INSPECTOR
+            driver.execute_script("window.__marker = 1;")
+            select_course(driver, HOMEWORK.course_id)
+            assert submit_grade(driver, HOMEWORK) == "graded"
+            wait(driver).until(lambda d: feed_items(d, "[data-event-name='grade_change']"))
+            assert not_reloaded(driver)
+            driver.refresh()  # without ?token= now: sessionStorage still has it
+            open_inspector(driver, url)
+        finally:
+            driver.get("about:blank")
