@@ -1169,7 +1169,7 @@ def _inspector_operations(control, errors) -> Iterator[dict]:
             "200": {
                 "description": "Per event `id:` its `seq`, `event: live_event`, `data:` the "
                 "inbox entry of `GET /_mockcanvas/live_events`; `event: reset` when the inbox was "
-                "emptied (numbering starts over); a comment every 15 s while idle.",
+                "emptied (numbering starts over); a comment every second while idle.",
                 "content": {"text/event-stream": {"schema": _SSE_EVENT}},
             },
             "503": _json(

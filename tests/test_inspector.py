@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -392,3 +393,33 @@ def test_deliveries_per_event_and_redelivering_one(tmp_path):
         )
         assert too_many.status_code == 400
         assert too_many.json() == {"message": "at most 100 event_id values"}
+
+
+def test_a_closed_client_frees_its_slot_without_waiting_for_the_timeout():
+    """A reloaded page leaves its old stream behind: the keep-alive writes notice it is gone."""
+    app = create_app(control_token=CONTROL_TOKEN)
+    streams = inspector.streams_of(app)
+    live = LiveServer(app).start()
+    try:
+        opened = [
+            requests.get(
+                live.url + "/_mockcanvas/live_events/stream",
+                params={"timeout": 30},
+                headers=SSE,
+                stream=True,
+                timeout=30,
+            )
+            for _ in range(inspector.MAX_STREAMS)
+        ]
+        for stream in opened:
+            assert stream.status_code == 200
+            assert next(messages(stream)) == {"retry": "2000"}
+        assert streams.count() == inspector.MAX_STREAMS
+        for stream in opened:
+            stream.close()  # the client goes away; nothing tells the server
+        deadline = time.monotonic() + 20  # well inside the streams' own 30 s
+        while streams.count() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert streams.count() == 0
+    finally:
+        live.stop(timeout=5)

@@ -50,7 +50,11 @@ _DIGITS = re.compile(r"[0-9]+")
 
 MAX_STREAMS = 2  # of waitress's 4 workers: two stay free for the page's own fetches
 STREAM_TIMEOUT_MAX = 30.0
-HEARTBEAT = 15.0  # seconds between comments on an idle stream (proxies drop silent ones)
+# Seconds between comments on an idle stream. They keep proxies from dropping a quiet
+# connection, and they are how a closed client is noticed: waitress does not read a connection
+# while its request runs, so only a write that fails tells it the page was closed or reloaded
+# (the second write after the close; until then the stream holds its slot and its worker).
+KEEPALIVE = 1.0
 BACKLOG_DEFAULT = 50
 BACKLOG_MAX = 500
 _BATCH = 200
@@ -256,9 +260,9 @@ def _stream(
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            woke = inbox.wait(after, generation, min(HEARTBEAT, left), stop)
+            woke = inbox.wait(after, generation, min(KEEPALIVE, left), stop)
             if not woke and deadline - time.monotonic() > 0:
-                yield ": heartbeat\n\n"
+                yield ": keep-alive\n\n"
     finally:
         streams.close(stop)
 

@@ -486,7 +486,12 @@ function parseBlock(block) {
 async function streamOnce() {
   const headers = controlHeaders({ Accept: "text/event-stream" });
   if (state.lastEventId !== null) headers["Last-Event-ID"] = state.lastEventId;
-  const response = await fetch("/_mockcanvas/live_events/stream", { headers, cache: "no-store" });
+  state.streamAbort = new AbortController();
+  const response = await fetch("/_mockcanvas/live_events/stream", {
+    headers,
+    cache: "no-store",
+    signal: state.streamAbort.signal,
+  });
   if (!response.ok) {
     const data = await response.json().catch(() => null);
     throw new Error(errorMessage(data, response.status));
@@ -701,3 +706,7 @@ async function main() {
 }
 
 document.addEventListener("DOMContentLoaded", main);
+// Leaving or reloading: close the stream now, so its server slot comes free sooner.
+window.addEventListener("pagehide", () => {
+  if (state.streamAbort) state.streamAbort.abort();
+});
