@@ -29,7 +29,7 @@ CHROMIUM = os.environ.get("MOCKCANVAS_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("MOCKCANVAS_CHROMEDRIVER", "/usr/bin/chromedriver")
 WINDOW = (1400, 1000)
 # Longest wait for any one condition: generous for a loaded 2-core machine; never a sleep.
-WAIT = 15
+WAIT = 20
 INSPECTOR = "/_mockcanvas/inspector"
 
 
