@@ -18,6 +18,7 @@ from .http import (
     courses,
     errors,
     graphql,
+    inspector,
     middleware,
     submissions,
     users,
@@ -132,4 +133,6 @@ def create_app(
     app.register_blueprint(control_grading.blueprint)
     app.register_blueprint(subscription_routes.blueprint)
     app.register_blueprint(openapi_routes.blueprint)
+    app.register_blueprint(inspector.blueprint)
+    inspector.claim_root(app)
     return app

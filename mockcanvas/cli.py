@@ -239,6 +239,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"seed {args.seed}, {world}, {len(store.grade_changes)} grade changes", flush=True)
     for subscription in subscribed:
         print(sink_options.describe(subscription), flush=True)
+    print(f"inspector: http://{host}:{server.port}/_mockcanvas/inspector", flush=True)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM shuts down like Ctrl-C
     try:

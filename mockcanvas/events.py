@@ -6,6 +6,7 @@ handed to each subscription's sink. Sinks deliver off the request thread; the bu
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,23 +49,71 @@ class Sink(Protocol):
 
 @dataclass
 class Inbox:
-    """Every event emitted, in order; thread-safe."""
+    """Every event emitted, in order; thread-safe. Watchers (the event stream) wait on it."""
 
     _events: list[LiveEvent] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _changed: threading.Condition = field(init=False)
+    _generation: int = 0  # bumped by clear(): a watcher's sequence numbers no longer apply
+
+    def __post_init__(self) -> None:
+        self._changed = threading.Condition(self._lock)
 
     def add(self, event: LiveEvent) -> None:
         with self._lock:
             self._events.append(event)
+            self._changed.notify_all()
 
     def clear(self) -> int:
         with self._lock:
             count = len(self._events)
             self._events.clear()
+            self._generation += 1
+            self._changed.notify_all()
             return count
 
     def __len__(self) -> int:
         return len(self._events)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def last_seq(self) -> int:
+        with self._lock:
+            return self._events[-1].seq if self._events else 0
+
+    def since(self, after: int, limit: int) -> list[LiveEvent]:
+        """At most ``limit`` events with ``seq > after``, oldest first: a bisection, not a scan
+        (events enter in ``seq`` order), so a watcher of a million-event inbox pays per event."""
+        with self._lock:
+            start = bisect.bisect_right(self._events, after, key=lambda e: e.seq)
+            return self._events[start : start + max(0, limit)]
+
+    def tail(self, count: int) -> list[LiveEvent]:
+        """The last ``count`` events, oldest first."""
+        with self._lock:
+            return self._events[-count:] if count > 0 else []
+
+    def wait(
+        self, after: int, generation: int, timeout: float, stop: threading.Event | None = None
+    ) -> bool:
+        """Wait up to ``timeout`` seconds for an event past ``after``, a clear, or ``stop`` (set,
+        then ``wake()``); True if one came. Holds only the inbox's lock, never the instance's."""
+        with self._lock:
+            return self._changed.wait_for(
+                lambda: (
+                    (stop is not None and stop.is_set())
+                    or self._generation != generation
+                    or (bool(self._events) and self._events[-1].seq > after)
+                ),
+                timeout=timeout,
+            )
+
+    def wake(self) -> None:
+        """Make every waiter look at its ``stop`` again (a stopping server set them)."""
+        with self._lock:
+            self._changed.notify_all()
 
     def select(
         self,

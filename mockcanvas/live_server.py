@@ -85,6 +85,9 @@ class LiveServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop taking requests and close the sockets (requests in flight finish on their own)."""
+        from .http.inspector import stop_streams
+
+        stop_streams(self.app)  # an open event stream would hold its worker until it times out
         if self.kind == "waitress":
             # Stop accepting, let the workers finish (each pulls the loop's trigger when it is
             # done with a channel), and only then close every channel from inside the loop: a

@@ -1060,6 +1060,192 @@ def _control_operations(guarded: bool) -> Iterator[dict]:
         tags=("Control grading",),
     )
     yield from _subscription_operations(control, errors)
+    yield from _inspector_operations(control, errors)
+
+
+_PAGE_NUMBER = _digits("[0-9]+")
+# One server-sent event of the stream, as a client parses it.
+_SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"enum": ["live_event", "reset"]},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "data": {"type": "string", "minLength": 2},
+        "retry": {"type": "integer"},
+    },
+}
+
+
+def _text_response(description: str, *types: str) -> dict:
+    return {
+        "description": description,
+        "content": {kind: {"schema": {"type": "string"}} for kind in types},
+    }
+
+
+def _inspector_operations(control, errors) -> Iterator[dict]:
+    """The routes the inspector page reads: slices of the world, deliveries, the event stream."""
+    tags = ("Inspector",)
+    yield control(
+        "get",
+        "/world/courses",
+        "control_world_courses",
+        "Courses a page at a time, with the seeded admin",
+        {
+            "200": _json(
+                "`{courses, next_page, total, admin: {id, name, token}}`.",
+                {"type": "object", "required": ["courses", "next_page", "total", "admin"]},
+            )
+        },
+        parameters=[
+            _query("page", "Page number (from 1).", _PAGE_NUMBER),
+            _query("per_page", "Courses per page (default 50; clamped to 1..100).", _PAGE_NUMBER),
+        ],
+        errors=errors("`page` or `per_page` is not a whole number."),
+        tags=tags,
+    )
+    yield control(
+        "get",
+        "/world/courses/{course_id}",
+        "control_world_course",
+        "A course: assignments, graders, a page of people with roles and tokens",
+        {
+            "200": _json(
+                "`{course, assignments, graders, people, total_people, next_page}`.",
+                {
+                    "type": "object",
+                    "required": [
+                        "course",
+                        "assignments",
+                        "graders",
+                        "people",
+                        "total_people",
+                        "next_page",
+                    ],
+                },
+            )
+        },
+        parameters=[
+            _path("course_id", "The course's id."),
+            _query("page", "Page of people (from 1).", _PAGE_NUMBER),
+            _query("per_page", "People per page (default 100; clamped to 1..500).", _PAGE_NUMBER),
+        ],
+        errors=errors("`page` or `per_page` is not a whole number.", "No such course."),
+        tags=tags,
+    )
+    yield control(
+        "get",
+        "/live_events/deliveries",
+        "control_live_event_deliveries",
+        "Each event's latest delivery outcome per subscription",
+        {
+            "200": _json(
+                "`{deliveries: {event_id: [{subscription_id, subscription_name, outcome, "
+                "attempts, status, error, time}]}}`.",
+                {"type": "object", "required": ["deliveries"]},
+            )
+        },
+        parameters=[
+            {
+                **_query(
+                    "event_id",
+                    "An event's `id` (repeatable, at most 100).",
+                    {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+                ),
+                "style": "form",
+                "explode": True,
+            }
+        ],
+        errors=errors("More than 100 `event_id` values."),
+        tags=tags,
+    )
+    yield control(
+        "get",
+        "/live_events/stream",
+        "control_live_event_stream",
+        "The Live Events inbox as server-sent events",
+        {
+            "200": {
+                "description": "Per event `id:` its `seq`, `event: live_event`, `data:` the "
+                "inbox entry of `GET /_mockcanvas/live_events`; `event: reset` when the inbox was "
+                "emptied (numbering starts over); a comment every second while idle.",
+                "content": {"text/event-stream": {"schema": _SSE_EVENT}},
+            },
+            "503": _json(
+                "Too many streams open (each holds a server worker thread).",
+                _ref("error#/$defs/message"),
+                {"Retry-After": {"description": "Seconds.", "schema": {"type": "string"}}},
+            ),
+        },
+        parameters=[
+            {
+                "name": "Last-Event-ID",
+                "in": "header",
+                "required": False,
+                "description": "Resume after this `seq` (EventSource sends it on reconnecting).",
+                "schema": _digits("[0-9]+"),
+            },
+            _query("after", "Start after this `seq` (the header wins).", _PAGE_NUMBER),
+            _query(
+                "backlog",
+                "Without either: start with the last this many events (default 50, at most 500).",
+                _PAGE_NUMBER,
+            ),
+            _query(
+                "timeout",
+                "Seconds to stay open (default and at most 30) for an `Accept: "
+                "text/event-stream` client; any other gets what there is at once.",
+                _digits("[0-9]+([.][0-9]+)?"),
+            ),
+        ],
+        notes="a stream ends after `timeout`; EventSource reconnects with `Last-Event-ID`",
+        errors=errors("A parameter or `Last-Event-ID` that is not a whole number."),
+        tags=tags,
+    )
+
+
+def _page_operations() -> Iterator[dict]:
+    tags = ("Inspector",)
+    yield _op(
+        "get",
+        "/",
+        operation_id="root",
+        summary="Redirects to the inspector page",
+        kind=_PUBLIC,
+        notes="only when nothing else answers `/`",
+        responses={
+            "302": {
+                "description": "To `/_mockcanvas/inspector`.",
+                "headers": {"Location": {"schema": {"type": "string"}}},
+            }
+        },
+        tags=tags,
+    )
+    yield _op(
+        "get",
+        "/_mockcanvas/inspector",
+        operation_id="inspector_page",
+        summary="The inspector: the world, the audit log, grading, Live Events, controls",
+        kind=_PUBLIC,
+        notes="the page holds no data: everything it shows comes from routes that need the "
+        "control token (give it once as `?token=`)",
+        responses={"200": _text_response("The page.", "text/html")},
+        tags=tags,
+    )
+    yield _op(
+        "get",
+        "/_mockcanvas/inspector/static/{name}",
+        operation_id="inspector_static",
+        summary="The inspector's script and style",
+        kind=_PUBLIC,
+        parameters=[_path("name", "A file name, e.g. `inspector.js`.")],
+        responses={
+            "200": _text_response("The file.", "text/javascript", "text/css"),
+            "404": _json("No such file.", _ref("error#/$defs/errors")),
+        },
+        tags=tags,
+    )
 
 
 def _subscription_operations(control, errors) -> Iterator[dict]:
@@ -1133,7 +1319,10 @@ def _subscription_operations(control, errors) -> Iterator[dict]:
         "control_redeliver",
         "Requeue dead and overflowed events",
         {"200": _json("How many were requeued.", _ref("control_subscription_redeliver"))},
-        parameters=[subscription_id],
+        parameters=[
+            subscription_id,
+            _query("event_id", "Only this event (its `id`), if it is dead or overflowed."),
+        ],
         errors=errors("The subscription is closed or deactivated.", missing),
         tags=tags,
     )
@@ -1454,6 +1643,7 @@ def operations(*, control_token: bool = False, unauthorized_status: int = 401) -
         *_rest_operations(unauthorized_status),
         *_control_operations(control_token),
         *_document_operations(),
+        *_page_operations(),
     ]
 
 

@@ -47,6 +47,10 @@ WWW_AUTHENTICATE = 'Bearer realm="canvas-lms"'
 PUBLIC_ROUTES = {
     ("/_mockcanvas/openapi.json", "GET"),
     ("/_mockcanvas/schemas/<name>.json", "GET"),
+    # The inspector page and its files hold no data (tests/test_inspector.py).
+    ("/", "GET"),
+    ("/_mockcanvas/inspector", "GET"),
+    ("/_mockcanvas/inspector/static/<name>", "GET"),
 }
 
 # -- the routes, grouped by the rule that refuses ------------------------------------------------
@@ -114,6 +118,8 @@ CONTROL_ROUTES = [
     ("/_mockcanvas/jwks/rotate", "POST"),
     ("/_mockcanvas/live_events", "GET"),
     ("/_mockcanvas/live_events", "DELETE"),
+    ("/_mockcanvas/live_events/deliveries", "GET"),
+    ("/_mockcanvas/live_events/stream", "GET"),
     ("/_mockcanvas/overrides", "POST"),
     ("/_mockcanvas/post_grades", "POST"),
     ("/_mockcanvas/requests", "GET"),
@@ -132,6 +138,8 @@ CONTROL_ROUTES = [
     ("/_mockcanvas/throttle", "POST"),
     ("/_mockcanvas/throttle", "DELETE"),
     ("/_mockcanvas/world", "GET"),
+    ("/_mockcanvas/world/courses", "GET"),
+    ("/_mockcanvas/world/courses/<course_id>", "GET"),
 ]
 
 # -- expectations ------------------------------------------------------------------------------
@@ -392,6 +400,7 @@ def _targets(inst, progress_id: int, fault_id: int, subscription_id: int) -> dic
             ids.setdefault("enrollment", enrollments[0] if enrollments else 0)
             ids["course_relay"] = _relay("Course", ids["course_id"])
     targets["course_a_course"] = targets["course_a"]
+    targets["control"]["course_id"] = course_a  # GET /_mockcanvas/world/courses/<course_id>
     return targets
 
 

@@ -33,6 +33,13 @@ def test_wheel_carries_schemas_and_fixtures_and_finds_them(wheel, tmp_path):
         shipped
     )
     assert any(n.startswith("mockcanvas/_data/fixtures/spec_examples/") for n in names)
+    page = {f"mockcanvas/inspector/{f.name}" for f in (ROOT / "mockcanvas/inspector").iterdir()}
+    assert page == {  # the inspector page's files, served from inside the package
+        "mockcanvas/inspector/index.html",
+        "mockcanvas/inspector/inspector.css",
+        "mockcanvas/inspector/inspector.js",
+    }
+    assert page <= set(names)
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

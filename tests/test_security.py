@@ -34,6 +34,8 @@ from jwt.algorithms import RSAAlgorithm
 
 from mockcanvas import create_app, state
 from mockcanvas.cli import exposure_warning
+from mockcanvas.http.inspector import STATIC_PREFIX
+from mockcanvas.http.inspector import is_public as inspector_page
 from mockcanvas.http.openapi import is_public
 from mockcanvas.instance import current_instance
 from mockcanvas.live_server import LiveServer
@@ -181,12 +183,19 @@ def _control_rules(app) -> list[tuple[str, str]]:
 
 
 def _fill(rule: str) -> str:
+    if rule.startswith(STATIC_PREFIX):
+        return STATIC_PREFIX + "inspector.js"
     return re.sub(r"<([a-z_]+)>", lambda m: "error" if m.group(1) == "name" else "1", rule)
 
 
+def _public(path: str) -> bool:
+    return is_public(path) or inspector_page(path)
+
+
 def test_with_a_control_token_only_the_contract_documents_are_open():
-    """Every control route answers 401 without the token, except ``openapi.json`` and the schema
-    files; the OpenAPI document says the same (no security on exactly those)."""
+    """Every control route answers 401 without the token, except ``openapi.json``, the schema
+    files and the inspector page's files (no data in any); the OpenAPI document says the same
+    (no security on exactly those)."""
     app = create_app(control_token=CONTROL_TOKEN)
     opened = set()
     with LiveServer(app) as server, requests.Session() as session:
@@ -201,6 +210,8 @@ def test_with_a_control_token_only_the_contract_documents_are_open():
     assert opened == {
         ("/_mockcanvas/openapi.json", "GET"),
         ("/_mockcanvas/schemas/<name>.json", "GET"),
+        ("/_mockcanvas/inspector", "GET"),
+        ("/_mockcanvas/inspector/static/<name>", "GET"),
     }
     doc = build(control_token=True)
     for path, item in doc["paths"].items():
@@ -208,7 +219,7 @@ def test_with_a_control_token_only_the_contract_documents_are_open():
             continue
         for method, operation in item.items():
             served_path = re.sub(r"\{([a-z_]+)\}", "x", path)
-            assert (operation["security"] == []) is is_public(served_path), (method, path)
+            assert (operation["security"] == []) is _public(served_path), (method, path)
 
 
 def test_without_a_control_token_the_control_api_is_open_as_documented():

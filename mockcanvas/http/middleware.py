@@ -30,6 +30,7 @@ from ..services.throttle import (
 )
 from ..state import iso_instant
 from .auth import request_token
+from .inspector import is_public as inspector_page
 from .openapi import is_public
 from .responses import canvas_json
 
@@ -117,7 +118,8 @@ def _client(token: str | None) -> str | None:
 
 def _guard(ctl: Controls) -> Response | None:
     expected = ctl.control_token
-    if expected is None or is_public(request.path):  # the contract documents hold no data
+    # The contract documents and the inspector page's files hold no data.
+    if expected is None or is_public(request.path) or inspector_page(request.path):
         return None
     sent = request.headers.get(CONTROL_TOKEN_HEADER)
     if not sent:

@@ -128,10 +128,11 @@ def reactivate(subscription_id: str) -> Response:
 
 @blueprint.post("/subscriptions/<subscription_id>/redeliver")
 def redeliver(subscription_id: str) -> Response:
-    """Requeue the dead and overflowed events, oldest first."""
+    """Requeue the dead and overflowed events, oldest first (``?event_id=``: only that one)."""
     subscription = _subscription(subscription_id)
+    event_id = request.args.get("event_id") or None
     queued: list[int] = []
-    _change_state(lambda: queued.append(subscription.redeliver()))
+    _change_state(lambda: queued.append(subscription.redeliver(event_id)))
     return canvas_json({"requeued": queued[0], **subscription.describe()})
 
 

@@ -151,6 +151,7 @@ class Outbox:
         self._current: _Ticket | None = None
         self._held: dict[int, _Ticket] = {}  # dead, overflowed, undelivered: by ticket number
         self._log: list[dict] = []
+        self._log_by_event: dict[str, list[int]] = {}  # event id -> its log entries' indexes
         self._counts: Counter[str] = Counter()
         self._attempts = 0
         self._tickets = 0
@@ -261,8 +262,9 @@ class Outbox:
             self._failures = 0
             self._deactivated_at = None
 
-    def redeliver(self) -> int:
-        """Requeue every dead and overflowed event, oldest first; returns how many were queued.
+    def redeliver(self, event_id: str | None = None) -> int:
+        """Requeue every dead and overflowed event (or only the one with ``event_id``), oldest
+        first; returns how many were queued.
 
         The queue's bound does not apply: these events are held in memory already, and a
         redelivery cut short by the bound would only overflow (and log) them again.
@@ -273,7 +275,7 @@ class Outbox:
             queued = 0
             for number in sorted(self._held):
                 ticket = self._held[number]
-                if ticket.status in REDELIVERABLE:
+                if ticket.status in REDELIVERABLE and event_id in (None, ticket.event.id):
                     ticket.round_attempts = 0
                     ticket.encoded = None  # sign afresh: the key may have rotated since
                     queued += self._enqueue(ticket, bounded=False)
@@ -308,6 +310,12 @@ class Outbox:
             start = max(0, after)
             end = len(self._log) if limit is None else start + max(0, limit)
             return [dict(entry) for entry in self._log[start:end]]
+
+    def event_log(self, event_id: str) -> list[dict]:
+        """The log entries of one event, oldest first: an index lookup, not a scan of the log
+        (after a reset, event ids repeat, so an id may gather entries of both events)."""
+        with self._cond:
+            return [dict(self._log[i]) for i in self._log_by_event.get(event_id, ())]
 
     def log_size(self) -> int:
         with self._cond:
@@ -386,6 +394,7 @@ class Outbox:
         }
         if outcome in HELD:
             entry["event"] = ticket.event.payload
+        self._log_by_event.setdefault(ticket.event.id, []).append(len(self._log))
         self._log.append(entry)
         if outcome != "retrying":
             self._move(ticket, outcome)

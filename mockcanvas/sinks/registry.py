@@ -184,8 +184,11 @@ class Subscription:
     def reactivate(self) -> None:
         self.sink.reactivate()
 
-    def redeliver(self) -> int:
-        return self.sink.redeliver()
+    def redeliver(self, event_id: str | None = None) -> int:
+        return self.sink.redeliver(event_id)
+
+    def event_log(self, event_id: str) -> list[dict]:
+        return self.sink.event_log(event_id)
 
     def describe(self) -> dict:
         """The subscription as the control API shows it (without the log)."""

@@ -1,0 +1,303 @@
+"""The inspector: a page for people running ``mockcanvas serve``, and the routes only it needs.
+
+``GET /_mockcanvas/inspector`` is the page, ``/_mockcanvas/inspector/static/<file>`` its script and
+style (files of ``mockcanvas/inspector/``, shipped in the wheel), and ``GET /`` redirects to it.
+The page and its files hold no data, so they are served without the control token (a browser
+cannot send a header when it follows a link); everything the page shows comes from routes that
+need it: the page takes ``?token=`` once, keeps it in sessionStorage and sends it as
+``X-Mockcanvas-Token``.
+
+``GET /_mockcanvas/live_events/stream`` sends the inbox as server-sent events. A stream holds one
+of the WSGI server's worker threads while it is open (waitress has a fixed pool: four), so at most
+``MAX_STREAMS`` are open at once (503 past that), each ends after ``timeout`` seconds (30 at
+most; EventSource reconnects by itself with ``Last-Event-ID``), and a stopping ``LiveServer``
+ends them at once. It waits on the inbox's own condition, never under the instance's write lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, current_app, redirect, request
+from werkzeug.wsgi import ClosingIterator
+
+from ..errors import BadRequest, NotFound
+from ..events import Inbox
+from ..instance import current_instance
+from ..jsonenc import dumps
+from ..presenters import inspector as present
+from ..resources import _PACKAGE
+from ..sinks import registry as sinks
+from .reading import consistent
+from .responses import canvas_json
+
+blueprint = Blueprint("inspector", __name__)
+
+PAGE_PATH = "/_mockcanvas/inspector"
+STATIC_PREFIX = PAGE_PATH + "/static/"
+FILES = _PACKAGE / "inspector"
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+}
+_FILE_NAME = re.compile(r"[A-Za-z0-9_-]+\.(js|css|png)")
+_DIGITS = re.compile(r"[0-9]+")
+
+MAX_STREAMS = 2  # of waitress's 4 workers: two stay free for the page's own fetches
+STREAM_TIMEOUT_MAX = 30.0
+# Seconds between comments on an idle stream. They keep proxies from dropping a quiet
+# connection, and they are how a closed client is noticed: waitress does not read a connection
+# while its request runs, so only a write that fails tells it the page was closed or reloaded
+# (the second write after the close; until then the stream holds its slot and its worker).
+KEEPALIVE = 1.0
+BACKLOG_DEFAULT = 50
+BACKLOG_MAX = 500
+_BATCH = 200
+EXTENSION = "mockcanvas_streams"
+COURSES_PER_PAGE_MAX = 100
+PEOPLE_PER_PAGE_MAX = 500
+DELIVERIES_MAX_EVENTS = 100
+
+
+def is_public(path: str) -> bool:
+    """The page and its files: no data in them, so no control token needed."""
+    return path == PAGE_PATH or path.startswith(STATIC_PREFIX)
+
+
+# -- the page ----------------------------------------------------------------------------------
+
+
+def _file(name: str) -> Response:
+    path = FILES / name
+    if not path.is_file():
+        raise NotFound()
+    response = Response(path.read_bytes(), content_type=_CONTENT_TYPES[path.suffix])
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get(PAGE_PATH)
+def page() -> Response:
+    response = _file("index.html")
+    # Only this server's own files run; no inline script, no framing by other sites.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+    return response
+
+
+@blueprint.get(STATIC_PREFIX + "<name>")
+def static_file(name: str) -> Response:
+    if not _FILE_NAME.fullmatch(name):
+        raise NotFound()
+    return _file(name)
+
+
+def claim_root(app: Flask) -> None:
+    """``GET /`` redirects to the page, unless a route already answers ``/``."""
+    if any(rule.rule == "/" for rule in app.url_map.iter_rules()):
+        return
+    app.add_url_rule("/", "inspector_root", lambda: redirect(PAGE_PATH, 302), methods=["GET"])
+
+
+# -- the world, a slice at a time --------------------------------------------------------------
+
+
+def _count(name: str, default: int, low: int, high: int) -> int:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    if not _DIGITS.fullmatch(text):
+        raise BadRequest(f"{name} must be a positive integer")
+    return min(max(int(text), low), high)
+
+
+@blueprint.get("/_mockcanvas/world/courses")
+@consistent
+def world_courses() -> Response:
+    """Courses in id order, a page at a time, with the seeded admin (the audit log's reader)."""
+    store = current_instance().store
+    page = _count("page", 1, 1, 2**31)
+    per_page = _count("per_page", 50, 1, COURSES_PER_PAGE_MAX)
+    ordered = list(store.courses)  # the order GET /world lists them in
+    start = (page - 1) * per_page
+    courses = [store.courses[i] for i in ordered[start : start + per_page]]
+    more = page + 1 if start + per_page < len(ordered) else None
+    return canvas_json(present.course_list_json(store, courses, more))
+
+
+@blueprint.get("/_mockcanvas/world/courses/<course_id>")
+@consistent
+def world_course(course_id: str) -> Response:
+    """One course: its assignments, graders, and a page of its people with roles and tokens."""
+    store = current_instance().store
+    course = store.courses.get(int(course_id)) if _DIGITS.fullmatch(course_id) else None
+    if course is None:
+        raise NotFound()
+    page = _count("page", 1, 1, 2**31)
+    per_page = _count("per_page", 100, 1, PEOPLE_PER_PAGE_MAX)
+    return canvas_json(present.course_detail_json(store, course, page, per_page))
+
+
+# -- deliveries --------------------------------------------------------------------------------
+
+
+@blueprint.get("/_mockcanvas/live_events/deliveries")
+def deliveries() -> Response:
+    """Each ``event_id``'s fate per subscription (its latest log entry), for the feed."""
+    ids = request.args.getlist("event_id")
+    if len(ids) > DELIVERIES_MAX_EVENTS:
+        raise BadRequest(f"at most {DELIVERIES_MAX_EVENTS} event_id values")
+    subscriptions = sinks.registry_for(current_instance().bus).all()
+    found = {i: [(s, s.event_log(i)) for s in subscriptions] for i in dict.fromkeys(ids)}
+    return canvas_json(present.deliveries_json(found))
+
+
+# -- the event stream --------------------------------------------------------------------------
+
+
+class Streams:
+    """The open event streams of one app: a cap, and a way to end them all."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._lock = threading.Lock()
+        self._open: set[threading.Event] = set()
+
+    def open(self) -> threading.Event | None:
+        with self._lock:
+            if len(self._open) >= self.cap:
+                return None
+            stop = threading.Event()
+            self._open.add(stop)
+            return stop
+
+    def close(self, stop: threading.Event) -> None:
+        with self._lock:
+            self._open.discard(stop)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+    def stop_all(self) -> None:
+        with self._lock:
+            for stop in self._open:
+                stop.set()
+
+
+def streams_of(app: Flask) -> Streams:
+    streams = app.extensions.get(EXTENSION)
+    if streams is None:
+        streams = app.extensions.setdefault(EXTENSION, Streams(MAX_STREAMS))
+    return streams
+
+
+def stop_streams(app: Flask) -> None:
+    """End every open stream of ``app`` now (a server is stopping: its workers must come free)."""
+    streams = app.extensions.get(EXTENSION)
+    if streams is None:
+        return
+    streams.stop_all()
+    inst = app.extensions.get("mockcanvas")
+    if inst is not None:
+        inst.bus.inbox.wake()
+
+
+def _seconds(name: str, default: float) -> float:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        raise BadRequest(f"{name} must be a number of seconds")
+    return min(float(text), STREAM_TIMEOUT_MAX)
+
+
+def _message(event) -> str:
+    return f"id: {event.seq}\nevent: live_event\ndata: {dumps(present.stream_entry(event))}\n\n"
+
+
+def _reset_message() -> str:
+    return 'event: reset\ndata: {"reset":true}\n\n'
+
+
+def _stream(
+    inbox: Inbox,
+    after: int | None,
+    backlog: int,
+    timeout: float,
+    stop: threading.Event,
+    streams: Streams,
+) -> Iterator[str]:
+    try:
+        deadline = time.monotonic() + timeout
+        yield "retry: 2000\n\n"  # EventSource: reconnect two seconds after the stream ends
+        generation = inbox.generation
+        if after is None:
+            first = inbox.tail(backlog)
+            after = first[0].seq - 1 if first else inbox.last_seq()
+        elif after > inbox.last_seq():  # numbered before a reset or clear: start again
+            yield _reset_message()
+            after = 0
+        while not stop.is_set():
+            now_generation = inbox.generation
+            if now_generation != generation:  # cleared under us: numbering starts over
+                generation, after = now_generation, 0
+                yield _reset_message()
+            batch = inbox.since(after, _BATCH)
+            for event in batch:
+                yield _message(event)
+                after = event.seq
+            if len(batch) == _BATCH:
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            woke = inbox.wait(after, generation, min(KEEPALIVE, left), stop)
+            if not woke and deadline - time.monotonic() > 0:
+                yield ": keep-alive\n\n"
+    finally:
+        streams.close(stop)
+
+
+@blueprint.get("/_mockcanvas/live_events/stream")
+def live_event_stream() -> Response:
+    """Server-sent events: ``id:`` the event's ``seq``, ``event: live_event``, ``data:`` the
+    inbox entry. Starts after ``Last-Event-ID`` or ``?after=``, else with the last ``backlog``
+    events. Stays open ``timeout`` seconds (default 30 for ``Accept: text/event-stream``, else 0:
+    a plain client gets what there is and the end)."""
+    inbox = current_instance().bus.inbox
+    header = request.headers.get("Last-Event-ID")
+    if header is not None and header != "" and not _DIGITS.fullmatch(header):
+        raise BadRequest("Last-Event-ID must be an event's seq")
+    after_text = header or request.args.get("after") or None
+    if after_text is not None and not _DIGITS.fullmatch(after_text):
+        raise BadRequest("after must be a non-negative integer")
+    after = int(after_text) if after_text is not None else None
+    backlog = _count("backlog", BACKLOG_DEFAULT, 0, BACKLOG_MAX)
+    wants_stream = "text/event-stream" in request.headers.get("Accept", "")
+    timeout = _seconds("timeout", STREAM_TIMEOUT_MAX if wants_stream else 0.0)
+    streams = streams_of(current_app)
+    stop = streams.open()
+    if stop is None:
+        return canvas_json(
+            {"message": f"too many event streams open (at most {streams.cap}); close one"},
+            503,
+            {"Retry-After": "5"},
+        )
+    # The slot comes free when the server closes the body, even one never started.
+    body = ClosingIterator(
+        _stream(inbox, after, backlog, timeout, stop, streams), [lambda: streams.close(stop)]
+    )
+    return Response(
+        body,
+        content_type="text/event-stream; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

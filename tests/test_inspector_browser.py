@@ -1,0 +1,316 @@
+"""The inspector page in a real headless Chromium against a real server (tests/browser.py).
+
+One browser per module (per xdist worker); each test gets a freshly seeded world on its own
+server and a fresh page load. The page is driven only through the
+DOM contract (ids and data attributes); what it shows is checked against the server's own APIs.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests import browser
+from tests.browser import Grade, open_inspector, select_course, submit_grade, wait
+
+browser.require_browser()
+
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+# Seed 1: course 1 (Advanced Microeconomics), Homework 1 (points, out of 20), students 4 and 5,
+# teacher 36; course 2's points assignment 10, its student 6 and teacher.
+HOMEWORK = Grade(course_id=1, assignment_id=3, student_id=4, grader_id=36, value="17")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    session = browser.start_browser()
+    yield session
+    session.quit()
+
+
+@pytest.fixture
+def page(driver):
+    """A freshly seeded world on its own server, the inspector loaded and live; yields the URL."""
+    with browser.live_inspector() as url:
+        open_inspector(driver, url)
+        driver.execute_script("window.__marker = 1;")
+        yield url
+        driver.get("about:blank")  # the page's event stream ends before its server does
+
+
+@pytest.fixture
+def world(page) -> dict:
+    answer = requests.get(page + "/_mockcanvas/world", timeout=10)
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def token(world: dict, user_id: int) -> str:
+    return next(u["token"] for u in world["users"] if u["id"] == user_id)
+
+
+def inbox(server: str, **params) -> list[dict]:
+    answer = requests.get(server + "/_mockcanvas/live_events", params=params, timeout=10)
+    assert answer.status_code == 200
+    return answer.json()["live_events"]
+
+
+def audit_page(server: str, world: dict, course_id: int) -> list[dict]:
+    admin = world["landmarks"]["admin"]
+    answer = requests.get(
+        f"{server}/api/v1/audit/grade_change/courses/{course_id}",
+        params={"per_page": 20},
+        headers={"Authorization": f"Bearer {token(world, admin)}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    return answer.json()["events"]
+
+
+def audit_ids(driver) -> list[str]:
+    """The audit table's row ids, read in one go (the page may re-render it at any moment)."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('table#audit tbody tr[data-event-id]'),"
+        " row => row.getAttribute('data-event-id'))"
+    )
+
+
+def feed_items(driver, css: str = "") -> list:
+    return driver.find_elements(By.CSS_SELECTOR, f"#feed li.event{css}")
+
+
+def event_key(entry: dict) -> str:
+    """The feed item's data-event-id for an inbox entry: the event's sequence number, as the
+    stream's ``id:`` line."""
+    return str(entry["seq"])
+
+
+def not_reloaded(driver) -> bool:
+    return driver.execute_script("return window.__marker") == 1
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_page_lists_the_seeded_courses_and_goes_live(page, driver, world):
+    items = driver.find_elements(By.CSS_SELECTOR, "#courses li[data-course-id]")
+    assert [int(li.get_attribute("data-course-id")) for li in items] == [
+        c["id"] for c in world["courses"]
+    ]
+    for li, course in zip(items, world["courses"], strict=True):
+        assert course["name"] in li.text
+    assert driver.find_element(By.ID, "status").text.strip() == "live"
+    assert driver.title  # a real HTML document, not a JSON answer
+    assert feed_items(driver) == []  # a fresh world has emitted nothing
+
+
+def test_grade_from_the_page_shows_the_audit_row_and_the_event_live(page, driver, world, tmp_path):
+    select_course(driver, HOMEWORK.course_id)
+    wait(driver).until(lambda d: audit_ids(d))
+    before = audit_ids(driver)
+    assert before == [e["id"] for e in audit_page(page, world, HOMEWORK.course_id)]
+
+    assert submit_grade(driver, HOMEWORK) == "graded"
+
+    # The grade went through the one write path: the API sees it, the log has a new newest row.
+    newest = audit_page(page, world, HOMEWORK.course_id)[0]
+    assert newest["id"] not in before
+    assert newest["grade_after"] == HOMEWORK.value
+    assert newest["links"]["student"] == str(HOMEWORK.student_id)
+    assert newest["links"]["grader"] == str(HOMEWORK.grader_id)
+    wait(driver).until(lambda d: audit_ids(d)[:1] == [newest["id"]])
+    assert audit_ids(driver)[1 : len(before) + 1] == before[: 20 - 1]
+    top = driver.find_element(By.CSS_SELECTOR, "table#audit tbody tr[data-event-id]")
+    assert HOMEWORK.value in top.text.split()
+
+    [entry] = inbox(page, event_name="grade_change")
+    css = (
+        f"[data-event-name='grade_change'][data-event-id='{event_key(entry)}']"
+        f"[data-user-id='{HOMEWORK.student_id}'][data-course-id='{HOMEWORK.course_id}']"
+    )
+    wait(driver).until(lambda d: feed_items(d, css))
+    names = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#feed li.event'),"
+        " li => li.getAttribute('data-event-name'))"
+    )
+    assert sorted(names) == sorted(e["event_name"] for e in inbox(page))
+    assert not_reloaded(driver)
+
+    shot = tmp_path / "inspector.png"
+    assert driver.save_screenshot(str(shot))
+    data = shot.read_bytes()
+    assert png_size(data) == browser.WINDOW
+    assert len(data) < browser.SCREENSHOT_MAX_BYTES
+
+
+def test_an_expanded_event_shows_its_full_json(page, driver):
+    select_course(driver, HOMEWORK.course_id)
+    assert submit_grade(driver, HOMEWORK) == "graded"
+    [entry] = inbox(page, event_name="grade_change")
+    css = f"[data-event-id='{event_key(entry)}']"
+    wait(driver).until(lambda d: feed_items(d, css))
+    [item] = feed_items(driver, css)
+    pre = item.find_element(By.CSS_SELECTOR, "details pre.event-json")
+    assert not pre.is_displayed()  # folded until asked
+    item.find_element(By.CSS_SELECTOR, "details > summary").click()
+    wait(driver).until(lambda d: pre.is_displayed())
+    assert json.loads(pre.text) == entry["event"]
+    assert not_reloaded(driver)
+
+
+def test_filters_hide_non_matching_events(page, driver, world):
+    select_course(driver, HOMEWORK.course_id)
+    grades = [
+        HOMEWORK,
+        Grade(course_id=1, assignment_id=3, student_id=5, grader_id=36, value="12"),
+    ]
+    for grade in grades:
+        assert submit_grade(driver, grade) == "graded"
+    everything = [event_key(e) for e in inbox(page)]
+    assert len(everything) >= 4  # a grade_change and a course_grade_change per grade
+    wait(driver).until(lambda d: len(feed_items(d)) == len(everything))
+
+    def shown() -> list[str]:
+        """The feed's visible items' ids, read in one go."""
+        return driver.execute_script(
+            "return Array.from(document.querySelectorAll('#feed li.event'))"
+            ".filter(li => li.checkVisibility()).map(li => li.getAttribute('data-event-id'))"
+        )
+
+    def expect(**params) -> None:
+        wanted = sorted(event_key(e) for e in inbox(page, **params))
+        assert wanted  # every filter below keeps some events and drops others
+        assert len(wanted) < len(everything)
+        wait(driver).until(lambda d: sorted(shown()) == wanted)
+
+    name = driver.find_element(By.ID, "filter-name")
+    student = driver.find_element(By.ID, "filter-student")
+    course = driver.find_element(By.ID, "filter-course")
+    browser.choose(driver, "filter-name", "grade_change")
+    expect(event_name="grade_change")
+    student.send_keys("5")
+    expect(event_name="grade_change", user_id=5)
+    browser.choose(driver, "filter-name", "course_grade_change")
+    expect(event_name="course_grade_change", user_id=5)
+    student.clear()
+    browser.choose(driver, "filter-name", "")
+    course.send_keys("2")
+    wait(driver).until(lambda d: shown() == [])  # course 2 has no events
+    course.clear()
+    course.send_keys("1")
+    wait(driver).until(lambda d: sorted(shown()) == sorted(everything))
+    assert name.get_attribute("value") == ""
+    assert not_reloaded(driver)
+
+
+def test_values_are_shown_as_text_never_as_markup(page, driver):
+    select_course(driver, HOMEWORK.course_id)
+    hostile = "<img src=x onerror=alert(1)>"
+    events = inbox(page)
+    body = {
+        "course_id": HOMEWORK.course_id,
+        "assignment_id": HOMEWORK.assignment_id,
+        "user_id": HOMEWORK.student_id,
+        "grader_id": HOMEWORK.grader_id,
+        "posted_grade": hostile,
+    }
+    refused = requests.post(page + "/_mockcanvas/grades", json=body, timeout=10)
+    assert refused.status_code == 400
+    message = refused.json()["message"]
+    assert hostile in message
+
+    shown = submit_grade(driver, replace(HOMEWORK, value=hostile))
+    assert shown == message
+    result = driver.find_element(By.ID, "grade-result")
+    assert result.find_elements(By.TAG_NAME, "img") == []
+    assert driver.find_elements(By.CSS_SELECTOR, "img[src='x']") == []
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018
+    assert inbox(page) == events  # a refused grade emits nothing
+    assert not_reloaded(driver)
+
+
+def test_the_audit_log_pages_like_the_api(page, driver, world):
+    """20 rows a page, newest first; Next follows the API's rel=next bookmark."""
+    admin = token(world, world["landmarks"]["admin"])
+    url = f"{page}/api/v1/audit/grade_change/courses/{HOMEWORK.course_id}?per_page=20"
+    pages = []
+    while url and len(pages) < 2:
+        answer = requests.get(url, headers={"Authorization": f"Bearer {admin}"}, timeout=10)
+        assert answer.status_code == 200
+        pages.append([e["id"] for e in answer.json()["events"]])
+        url = answer.links.get("next", {}).get("url")
+    assert len(pages) == 2 and len(pages[0]) == 20 and pages[1]  # seed 1's course 1 has > 20
+    select_course(driver, HOMEWORK.course_id)
+    wait(driver).until(lambda d: audit_ids(d) == pages[0])
+    driver.find_element(By.ID, "audit-next").click()
+    wait(driver).until(lambda d: audit_ids(d) == pages[1])
+    driver.find_element(By.ID, "audit-refresh").click()
+    wait(driver).until(lambda d: audit_ids(d) == pages[0])
+    assert not_reloaded(driver)
+
+
+def test_a_grade_given_elsewhere_arrives_live(page, driver, world):
+    """Not the page's own doing: a grade through the REST API shows up in the open page."""
+    select_course(driver, HOMEWORK.course_id)
+    wait(driver).until(lambda d: audit_ids(d))
+    answer = requests.put(
+        f"{page}/api/v1/courses/{HOMEWORK.course_id}/assignments/{HOMEWORK.assignment_id}"
+        f"/submissions/{HOMEWORK.student_id}",
+        json={"submission": {"posted_grade": "11"}},
+        headers={"Authorization": f"Bearer {token(world, HOMEWORK.grader_id)}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert answer.json()["grade"] == "11"
+    newest = audit_page(page, world, HOMEWORK.course_id)[0]
+    assert newest["grade_after"] == "11"
+    wait(driver).until(lambda d: audit_ids(d)[:1] == [newest["id"]])
+    [entry] = inbox(page, event_name="grade_change")
+    wait(driver).until(lambda d: feed_items(d, f"[data-event-id='{event_key(entry)}']"))
+    assert not_reloaded(driver)
+
+
+def test_reloading_the_page_goes_live_each_time(page, driver):
+    """A reload opens a new event stream while the last one may still hold its slot (the
+    server learns of a closed page only from a failed write): the page must still go live."""
+    for _ in range(4):
+        driver.refresh()
+        open_inspector(driver, page)
+
+
+def test_the_committed_screenshot_is_a_small_png_of_the_page():
+    """docs/inspector.png, made by ``python -m tests.browser --screenshot docs/inspector.png``."""
+    data = (Path(__file__).parent.parent / "docs" / "inspector.png").read_bytes()
+    assert png_size(data) == browser.SCREENSHOT_WINDOW
+    assert len(data) < browser.SCREENSHOT_MAX_BYTES
+
+
+def test_with_a_control_token_the_page_takes_it_once_and_keeps_it(driver):
+    """``?token=`` once; the page keeps it for its own fetches and leaves it out of the URL bar."""
+    secret = "s3cret-token"
+    with browser.live_inspector(control_token=secret) as url:
+        try:
+            refused = requests.get(url + "/_mockcanvas/world/courses", timeout=10)
+            assert refused.status_code == 401
+            open_inspector(driver, url, f"?token={secret}")
+            assert driver.current_url == url + browser.INSPECTOR
+            driver.execute_script("window.__marker = 1;")
+            select_course(driver, HOMEWORK.course_id)
+            assert submit_grade(driver, HOMEWORK) == "graded"
+            wait(driver).until(lambda d: feed_items(d, "[data-event-name='grade_change']"))
+            assert not_reloaded(driver)
+            driver.refresh()  # without ?token= now: sessionStorage still has it
+            open_inspector(driver, url)
+        finally:
+            driver.get("about:blank")
