@@ -19,6 +19,9 @@ const state = {
   lastEventId: null,
   streamRetry: 2000,
   subscriptions: [],
+  // "<event uuid> <subscription id>" -> attempts logged when a redelivery was asked for: until
+  // the log shows a newer attempt the row reads "queued" (a requeue writes no log entry).
+  redelivering: new Map(),
   deliveryTimer: null,
   auditTimer: null,
 };
@@ -416,11 +419,21 @@ async function refreshDeliveries() {
     for (const subscription of state.subscriptions) {
       const span = deliveryRow(item, subscription).querySelector("span.delivery");
       const row = found.get(subscription.id);
+      const key = `${item.getAttribute("data-event-uuid")} ${subscription.id}`;
+      const asked = state.redelivering.get(key);
+      if (asked !== undefined && row && row.attempts <= asked) {
+        span.setAttribute("data-outcome", "queued");
+        span.textContent = "queued";
+        unsettled = true;
+        continue;
+      }
+      state.redelivering.delete(key);
       const outcome = row ? row.outcome : "pending";
       span.setAttribute("data-outcome", outcome);
       span.textContent = row
         ? `${outcome}${row.attempts > 1 ? ` (${row.attempts} attempts)` : ""}${row.error ? `: ${row.error}` : ""}`
         : "pending";
+      span.setAttribute("data-attempts", row ? row.attempts : 0);
       if (outcome === "pending" || outcome === "retrying" || outcome === "queued") unsettled = true;
     }
   }
@@ -432,8 +445,15 @@ async function refreshDeliveries() {
 
 async function redeliver(subscriptionId, item) {
   try {
-    const eventId = encodeURIComponent(item.getAttribute("data-event-uuid"));
-    await control("POST", `/subscriptions/${subscriptionId}/redeliver?event_id=${eventId}`);
+    const uuid = item.getAttribute("data-event-uuid");
+    const span = item.querySelector(`span.delivery[data-subscription-id="${subscriptionId}"]`);
+    const attempts = Number((span && span.getAttribute("data-attempts")) || 0);
+    const eventId = encodeURIComponent(uuid);
+    const answer = await control(
+      "POST",
+      `/subscriptions/${subscriptionId}/redeliver?event_id=${eventId}`
+    );
+    if (answer.requeued) state.redelivering.set(`${uuid} ${subscriptionId}`, attempts);
     await loadSubscriptions();
     scheduleDeliveries();
   } catch (error) {
