@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import requests
 
 from tests import browser
 from tests.browser import Grade, open_inspector, select_course, submit_grade, wait
+from tests.receiver import Receiver
 
 browser.require_browser()
 
@@ -314,3 +316,214 @@ def test_with_a_control_token_the_page_takes_it_once_and_keeps_it(driver):
             open_inspector(driver, url)
         finally:
             driver.get("about:blank")
+
+
+# -- deliveries and controls -------------------------------------------------------------------
+
+
+def control(server: str, method: str, path: str, expect: int = 200, **kwargs):
+    """A control API call that must answer ``expect``; returns its JSON."""
+    answer = requests.request(method, f"{server}/_mockcanvas/{path}", timeout=10, **kwargs)
+    assert answer.status_code == expect, answer.text
+    return answer.json()
+
+
+def delivery(server: str, event_id: str, subscription_id: int) -> dict | None:
+    """The server's own word on one event's fate for one subscription."""
+    found = control(server, "GET", "live_events/deliveries", params={"event_id": event_id})
+    rows = [r for r in found["deliveries"][event_id] if r["subscription_id"] == subscription_id]
+    return rows[0] if rows else None
+
+
+def outcome_shown(driver, seq: str, subscription_id: int) -> str | None:
+    return driver.execute_script(
+        "const s = document.querySelector(arguments[0]);"
+        " return s ? s.getAttribute('data-outcome') : null;",
+        f"#feed li.event[data-event-id='{seq}']"
+        f" span.delivery[data-subscription-id='{subscription_id}']",
+    )
+
+
+def test_a_dead_delivery_shows_dead_and_redelivers_from_the_page(page, driver):
+    receiver = Receiver(*[500] * 50)  # every attempt fails until the script is emptied
+    try:
+        spec = {
+            "kind": "webhook",
+            "url": receiver.url,
+            "max_attempts": 1,
+            "backoff_base": 0.01,
+            "failure_budget": 100,
+            "timeout": 5,
+        }
+        sid = control(page, "POST", "subscriptions", 201, json=spec)["id"]
+        driver.refresh()  # the page learns of subscriptions when it loads
+        open_inspector(driver, page)
+        driver.execute_script("window.__marker = 1;")
+        select_course(driver, HOMEWORK.course_id)
+        assert submit_grade(driver, HOMEWORK) == "graded"
+        [entry] = inbox(page, event_name="grade_change")
+        seq = event_key(entry)
+
+        wait(driver).until(
+            lambda d: (delivery(page, entry["id"], sid) or {}).get("outcome") == "dead"
+        )
+        dead = delivery(page, entry["id"], sid)
+        assert dead["attempts"] == 1 and dead["status"] == 500
+        wait(driver).until(lambda d: outcome_shown(d, seq, sid) == "dead")
+        assert receiver.delivered() == []
+
+        with receiver.changed:
+            receiver.script.clear()  # healthy from now on: 200s
+        assert control(page, "GET", f"subscriptions/{sid}")["state"] == "active"
+        button = (
+            f"#feed li.event[data-event-id='{seq}'] button.redeliver[data-subscription-id='{sid}']"
+        )
+        driver.find_element(By.CSS_SELECTOR, button).click()
+
+        wait(driver).until(lambda d: outcome_shown(d, seq, sid) == "delivered")
+        done = delivery(page, entry["id"], sid)
+        assert done["outcome"] == "delivered" and done["attempts"] == 2
+        got = [r for r in receiver.delivered() if r.headers["X-Mockcanvas-Event-Id"] == entry["id"]]
+        assert len(got) == 1
+        assert json.loads(got[0].body) == entry["event"]
+        span = driver.find_element(
+            By.CSS_SELECTOR, f"#feed li.event[data-event-id='{seq}'] span.delivery"
+        )
+        assert span.text.startswith("delivered")
+        assert not_reloaded(driver)
+    finally:
+        receiver.stop()
+
+
+def clock_shown(driver) -> str:
+    return driver.find_element(By.ID, "clock-now").text.strip()
+
+
+def test_clock_freeze_and_advance_show_what_the_api_says(page, driver):
+    """The seeded world's clock starts frozen: advance it, unfreeze it, freeze it again."""
+    frozen = control(page, "GET", "clock")
+    assert frozen["frozen"] is True
+    wait(driver).until(lambda d: clock_shown(d) == f"{frozen['now']} (frozen)")
+    toggle = driver.find_element(By.ID, "clock-freeze")
+    assert toggle.text.strip() == "Unfreeze clock"
+
+    seconds = driver.find_element(By.ID, "clock-advance")
+    seconds.clear()
+    seconds.send_keys("90")
+    driver.find_element(By.ID, "clock-advance-submit").click()
+    wait(driver).until(lambda d: clock_shown(d) != f"{frozen['now']} (frozen)")
+    advanced = control(page, "GET", "clock")
+    assert advanced["frozen"] is True
+    assert clock_shown(driver) == f"{advanced['now']} (frozen)"
+    step = datetime.fromisoformat(advanced["now"]) - datetime.fromisoformat(frozen["now"])
+    assert step == timedelta(seconds=90)
+
+    toggle.click()
+    wait(driver).until(lambda d: toggle.get_attribute("data-frozen") == "false")
+    assert control(page, "GET", "clock")["frozen"] is False
+    assert not clock_shown(driver).endswith("(frozen)")
+    assert toggle.text.strip() == "Freeze clock"
+
+    toggle.click()
+    wait(driver).until(lambda d: clock_shown(d).endswith("(frozen)"))
+    again = control(page, "GET", "clock")
+    assert again["frozen"] is True
+    assert clock_shown(driver) == f"{again['now']} (frozen)"
+    assert toggle.get_attribute("data-frozen") == "true"
+    assert not_reloaded(driver)
+
+
+def test_reset_after_a_grade_empties_the_feed_and_the_page_keeps_working(page, driver, world):
+    select_course(driver, HOMEWORK.course_id)
+    wait(driver).until(lambda d: audit_ids(d))
+    seeded = audit_ids(driver)
+    assert submit_grade(driver, HOMEWORK) == "graded"
+    wait(driver).until(lambda d: feed_items(d, "[data-event-name='grade_change']"))
+    wait(driver).until(lambda d: audit_ids(d)[:1] != seeded[:1])
+
+    driver.find_element(By.ID, "reset").click()
+    wait(driver).until(lambda d: feed_items(d) == [])
+    assert inbox(page) == []
+    after = [e["id"] for e in audit_page(page, world, HOMEWORK.course_id)]
+    assert after == seeded
+    wait(driver).until(lambda d: audit_ids(d) == after)
+
+    again = replace(HOMEWORK, value="9")
+    assert submit_grade(driver, again) == "graded"
+    [entry] = inbox(page, event_name="grade_change")
+    wait(driver).until(lambda d: feed_items(d, f"[data-event-id='{event_key(entry)}']"))
+    newest = audit_page(page, world, HOMEWORK.course_id)[0]
+    assert newest["grade_after"] == "9"
+    wait(driver).until(lambda d: audit_ids(d)[:1] == [newest["id"]])
+    assert not_reloaded(driver)
+
+
+def fault_ids(driver) -> list[int]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#faults li[data-fault-id]'),"
+        " li => Number(li.getAttribute('data-fault-id')))"
+    )
+
+
+def test_faults_added_from_the_page_are_listed_and_cleared(page, driver):
+    assert control(page, "GET", "faults")["faults"] == []
+    path = driver.find_element(By.ID, "fault-path")
+    path.clear()
+    path.send_keys("/api/v1/users/self")
+    status = driver.find_element(By.ID, "fault-status")
+    status.clear()
+    status.send_keys("503")
+    driver.find_element(By.ID, "fault-add").click()
+    wait(driver).until(lambda d: fault_ids(d))
+    [fault] = control(page, "GET", "faults")["faults"]
+    assert (fault["path"], fault["status"]) == ("/api/v1/users/self", 503)
+    assert fault_ids(driver) == [fault["id"]]
+    shown = driver.find_element(By.CSS_SELECTOR, f"#faults li[data-fault-id='{fault['id']}']")
+    assert "/api/v1/users/self" in shown.text and "503" in shown.text
+    hit = requests.get(page + "/api/v1/users/self", timeout=10)
+    assert hit.status_code == 503  # the fault is real
+
+    driver.find_element(By.ID, "faults-clear").click()
+    wait(driver).until(lambda d: fault_ids(d) == [])
+    assert control(page, "GET", "faults")["faults"] == []
+    assert not_reloaded(driver)
+
+
+def subscriptions_shown(driver) -> list[tuple[int, str]]:
+    return [
+        tuple(pair)
+        for pair in driver.execute_script(
+            "return Array.from("
+            "document.querySelectorAll('#subscriptions li[data-subscription-id]'), li =>"
+            " [Number(li.getAttribute('data-subscription-id')), li.getAttribute('data-state')])"
+        )
+    ]
+
+
+def test_subscriptions_list_matches_the_api(page, driver):
+    receiver = Receiver()
+    try:
+        assert subscriptions_shown(driver) == []
+        driver.find_element(By.ID, "subscription-url").send_keys(receiver.url)
+        driver.find_element(By.ID, "subscription-add").click()
+        wait(driver).until(lambda d: subscriptions_shown(d))
+        [made] = control(page, "GET", "subscriptions")["subscriptions"]
+        assert made["url"] == receiver.url
+        assert subscriptions_shown(driver) == [(made["id"], made["state"])]
+        item = driver.find_element(
+            By.CSS_SELECTOR, f"#subscriptions li[data-subscription-id='{made['id']}']"
+        )
+        assert made["name"] in item.text and receiver.url in item.text
+
+        # One made elsewhere shows up without a reload (the page polls its subscriptions).
+        other = control(
+            page, "POST", "subscriptions", 201, json={"kind": "webhook", "url": receiver.url}
+        )
+        listed = control(page, "GET", "subscriptions")["subscriptions"]
+        assert [s["id"] for s in listed] == [made["id"], other["id"]]
+        wait(driver).until(
+            lambda d: subscriptions_shown(d) == [(s["id"], s["state"]) for s in listed]
+        )
+        assert not_reloaded(driver)
+    finally:
+        receiver.stop()
