@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -372,8 +373,9 @@ def test_a_dead_delivery_shows_dead_and_redelivers_from_the_page(page, driver):
         wait(driver).until(lambda d: outcome_shown(d, seq, sid) == "dead")
         assert receiver.delivered() == []
 
-        with receiver.changed:
-            receiver.script.clear()  # healthy from now on: 200s
+        with receiver.changed:  # healthy from now on: 200s, the first one after a second,
+            receiver.script.clear()  # so the page sees the requeued event before its attempt
+            receiver.script.append(("hold", threading.Event(), 1.0))
         assert control(page, "GET", f"subscriptions/{sid}")["state"] == "active"
         button = (
             f"#feed li.event[data-event-id='{seq}'] button.redeliver[data-subscription-id='{sid}']"
