@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..events import LiveEvent
 from ..models import Course
 from ..store import Store
-from .world import _assignment
+from .world import world_assignment
 
 GRADER_TYPES = ("TeacherEnrollment", "TaEnrollment")
 
@@ -63,7 +63,7 @@ def course_detail_json(store: Store, course: Course, page: int, per_page: int) -
     return {
         "course": course_summary(course),
         "assignments": [
-            _assignment(a)
+            world_assignment(a)
             for a in store.course_assignments(course.id)
             if a.workflow_state != "deleted"
         ],

@@ -45,7 +45,8 @@ def _user(store: Store, user: User) -> dict:
     }
 
 
-def _assignment(assignment: Assignment) -> dict:
+def world_assignment(assignment: Assignment) -> dict:
+    """An assignment as the control API's world listing and the inspector show it."""
     return {
         "id": assignment.id,
         "name": assignment.name,
@@ -73,7 +74,7 @@ def _course(store: Store, course: Course) -> dict:
             {"id": s.id, "name": s.name, "sis_section_id": s.sis_section_id}
             for s in store.course_sections(course.id)
         ],
-        "assignments": [_assignment(a) for a in store.course_assignments(course.id)],
+        "assignments": [world_assignment(a) for a in store.course_assignments(course.id)],
     }
 
 
