@@ -20,6 +20,11 @@ from tests.support import NOT_FOUND
 CONTROL_TOKEN = "inspector-secret"
 HEADERS = {"X-Mockcanvas-Token": CONTROL_TOKEN}
 SSE = {**HEADERS, "Accept": "text/event-stream"}
+STREAM = "/_mockcanvas/live_events/stream"
+# A stream resuming from an id of another history: the reset (its id the new generation's start),
+# then that history from its first event.
+RESET_TO_GENERATION_0 = 'retry: 2000\n\nid: 0-0\nevent: reset\ndata: {"reset":true}\n\n'
+RESET_TO_GENERATION_1 = 'retry: 2000\n\nid: 1-0\nevent: reset\ndata: {"reset":true}\n\n'
 # Seed 1: course 1, Homework 1 (points, out of 20), student 4, teacher 36.
 GRADE = {"course_id": 1, "assignment_id": 3, "user_id": 4, "grader_id": 36, "posted_grade": "17"}
 CONTRACT_IDS = (
@@ -205,7 +210,7 @@ def test_the_stream_delivers_an_event_emitted_after_connecting_and_resumes():
         assert stream.headers["Content-Type"] == "text/event-stream; charset=utf-8"
         assert stream.headers["Cache-Control"] == "no-cache"
         events = messages(stream)
-        assert next(events) == {"retry": "2000"}  # connected, nothing emitted yet
+        assert next(events) == {"retry": "2000", "id": "0-0"}  # connected, nothing emitted yet
         graded = requests.post(url + "/_mockcanvas/grades", json=GRADE, headers=HEADERS, timeout=10)
         assert graded.status_code == 200
         inbox = requests.get(url + "/_mockcanvas/live_events", headers=HEADERS, timeout=10)
@@ -213,19 +218,20 @@ def test_the_stream_delivers_an_event_emitted_after_connecting_and_resumes():
         assert len(entries) >= 2
         for entry in entries:
             message = next_event(events)
-            assert message["id"] == str(entry["seq"])
+            assert message["id"] == f"0-{entry['seq']}"  # generation 0: never reset
             assert json.loads(message["data"]) == entry
         stream.close()
 
-        # Reconnecting with the last id seen sends only what came after it.
-        resumed = requests.get(
-            url + "/_mockcanvas/live_events/stream",
-            params={"timeout": 0},
-            headers={**SSE, "Last-Event-ID": str(entries[0]["seq"])},
-            timeout=20,
-        )
-        ids = [m["id"] for m in messages(resumed) if m.get("event") == "live_event"]
-        assert ids == [str(e["seq"]) for e in entries[1:]]
+        # Reconnecting with the last id seen sends only what came after it; so does a bare seq.
+        for last_seen in (f"0-{entries[0]['seq']}", str(entries[0]["seq"])):
+            resumed = requests.get(
+                url + "/_mockcanvas/live_events/stream",
+                params={"timeout": 0},
+                headers={**SSE, "Last-Event-ID": last_seen},
+                timeout=20,
+            )
+            ids = [m["id"] for m in messages(resumed) if m.get("event") == "live_event"]
+            assert ids == [f"0-{e['seq']}" for e in entries[1:]], last_seen
         after = requests.get(
             url + "/_mockcanvas/live_events/stream",
             params={"after": entries[-1]["seq"] - 1, "timeout": 0},
@@ -233,7 +239,7 @@ def test_the_stream_delivers_an_event_emitted_after_connecting_and_resumes():
             timeout=20,
         )
         ids = [m["id"] for m in messages(after) if m.get("event") == "live_event"]
-        assert ids == [str(entries[-1]["seq"])]
+        assert ids == [f"0-{entries[-1]['seq']}"]
 
 
 def test_a_plain_client_gets_the_backlog_and_the_end(url):
@@ -248,7 +254,7 @@ def test_a_plain_client_gets_the_backlog_and_the_end(url):
     sent = [m for m in messages(got) if m.get("event") == "live_event"]
     assert [json.loads(m["data"]) for m in sent] == entries[-1:]
     for bad, message in (
-        ({"after": "x"}, "after must be a non-negative integer"),
+        ({"after": "x"}, "after must be an id the stream sent (generation-seq, as 0-7) or a seq"),
         ({"timeout": "-1"}, "timeout must be a number of seconds"),
         ({"backlog": "1.5"}, "backlog must be a positive integer"),
     ):
@@ -262,7 +268,9 @@ def test_a_plain_client_gets_the_backlog_and_the_end(url):
         timeout=10,
     )
     assert refused.status_code == 400
-    assert refused.json() == {"message": "Last-Event-ID must be an event's seq"}
+    assert refused.json() == {
+        "message": "Last-Event-ID must be an id the stream sent (generation-seq, as 0-7) or a seq"
+    }
 
 
 def test_streams_past_the_cap_are_refused_and_stop_ends_the_open_ones():
@@ -279,7 +287,7 @@ def test_streams_past_the_cap_are_refused_and_stop_ends_the_open_ones():
         ]
         for stream in open_streams:
             assert stream.status_code == 200
-            assert next(messages(stream)) == {"retry": "2000"}
+            assert next(messages(stream)) == {"retry": "2000", "id": "0-0"}
         refused = requests.get(url + "/_mockcanvas/live_events/stream", headers=SSE, timeout=10)
         assert refused.status_code == 503
         assert refused.headers["Retry-After"] == "5"
@@ -304,7 +312,7 @@ def test_a_stream_slot_comes_free_when_its_stream_ends():
                 timeout=10,
             )
             assert got.status_code == 200
-            assert got.text == "retry: 2000\n\n"
+            assert got.text == "retry: 2000\nid: 0-0\n\n"
 
 
 def test_a_reset_restarts_the_numbering_on_the_stream():
@@ -319,7 +327,165 @@ def test_a_reset_restarts_the_numbering_on_the_stream():
             headers={**SSE, "Last-Event-ID": str(last)},
             timeout=10,
         )
-        assert [m.get("event") for m in messages(got)] == [None, "reset"]
+        assert got.text == RESET_TO_GENERATION_1  # the reset replays a world that emitted nothing
+
+
+def grade(url: str, value: str) -> None:
+    given = {**GRADE, "posted_grade": value}
+    answer = requests.post(url + "/_mockcanvas/grades", json=given, headers=HEADERS, timeout=10)
+    assert answer.status_code == 200
+
+
+def inbox_entries(url: str) -> list[dict]:
+    answer = requests.get(url + "/_mockcanvas/live_events", headers=HEADERS, timeout=10)
+    assert answer.status_code == 200
+    return answer.json()["live_events"]
+
+
+def resume(url: str, last_seen: str, how: str = "header") -> requests.Response:
+    """What there is after ``last_seen``, given as ``Last-Event-ID`` or as ``?after=``."""
+    params: dict = {"timeout": 0}
+    headers = dict(SSE)
+    if how == "header":
+        headers["Last-Event-ID"] = last_seen
+    else:
+        params["after"] = last_seen
+    return requests.get(url + STREAM, params=params, headers=headers, timeout=10)
+
+
+def reset_then_more_events(url: str) -> tuple[list[dict], list[dict]]:
+    """One grade, a reset, three grades: (the old inbox, the new, longer one)."""
+    grade(url, "17")
+    old = inbox_entries(url)
+    assert requests.post(url + "/_mockcanvas/reset", headers=HEADERS, timeout=10).ok
+    for value in ("15", "16", "18"):
+        grade(url, value)
+    new = inbox_entries(url)
+    assert len(new) > old[-1]["seq"]  # the new history numbers past the old id's seq
+    return old, new
+
+
+def test_an_id_from_before_a_reset_gets_the_reset_and_the_whole_new_history():
+    with server() as url:
+        old, new = reset_then_more_events(url)
+        last_seen = f"0-{old[-1]['seq']}"
+        for how in ("header", "after"):
+            got = resume(url, last_seen, how)
+            assert got.status_code == 200
+            assert got.text.startswith(RESET_TO_GENERATION_1 + "id: 1-1\nevent: live_event\n"), how
+            sent = list(messages(got))[2:]
+            assert [m["id"] for m in sent] == [f"1-{e['seq']}" for e in new], how
+            assert [json.loads(m["data"]) for m in sent] == new, how
+        # The bare seq (the older form) cannot see a reset it missed while its seq is at or below
+        # the new last: it resumes in the current generation, and 1..seq are not sent.
+        bare = resume(url, str(old[-1]["seq"]))
+        skipped = old[-1]["seq"]
+        assert bare.text.startswith(f"retry: 2000\nid: 1-{skipped}\n\nid: 1-{skipped + 1}\n")
+        assert [m["id"] for m in messages(bare)][1:] == [f"1-{e['seq']}" for e in new[skipped:]]
+
+
+def test_an_id_of_the_current_generation_resumes_right_after_its_seq():
+    with server() as url:
+        _, new = reset_then_more_events(url)
+        middle = new[1]["seq"]
+        for how in ("header", "after"):
+            got = resume(url, f"1-{middle}", how)
+            assert got.status_code == 200
+            assert got.text.startswith(
+                f"retry: 2000\nid: 1-{middle}\n\nid: 1-{middle + 1}\nevent: live_event\ndata: "
+            ), how
+            sent = list(messages(got))[1:]
+            assert [m["id"] for m in sent] == [f"1-{e['seq']}" for e in new[2:]], how
+            assert [json.loads(m["data"]) for m in sent] == new[2:], how
+        # A seq this generation has not reached, or a generation it has not reached: the client
+        # numbered in another history (a restarted server), so it is told and gets all of this one.
+        for unknown in (f"1-{new[-1]['seq'] + 1}", "2-1", "0-0"):
+            got = resume(url, unknown)
+            assert got.text.startswith(RESET_TO_GENERATION_1), unknown
+            sent = list(messages(got))[2:]
+            assert [m["id"] for m in sent] == [f"1-{e['seq']}" for e in new], unknown
+
+
+def test_a_stream_that_sent_no_event_still_says_where_it_started():
+    """A client that drops before any event resumes where it started, not at a new backlog."""
+    with server() as url:
+        quiet = requests.get(url + STREAM, params={"timeout": 0}, headers=SSE, timeout=10)
+        assert quiet.text == "retry: 2000\nid: 0-0\n\n"
+        grade(url, "17")
+        entries = inbox_entries(url)
+        got = resume(url, "0-0")
+        assert [m["id"] for m in messages(got)] == ["0-0", *(f"0-{e['seq']}" for e in entries)]
+        backlog = requests.get(
+            url + STREAM, params={"timeout": 0, "backlog": 1}, headers=SSE, timeout=10
+        )
+        last = entries[-1]["seq"]
+        assert backlog.text.startswith(f"retry: 2000\nid: 0-{last - 1}\n\nid: 0-{last}\n")
+
+
+def next_message(stream: Iterator[dict]) -> dict:
+    """The next block that is not only a keep-alive comment."""
+    for message in stream:
+        if set(message) != {"comments"}:
+            return message
+    raise AssertionError("the stream ended")
+
+
+def test_a_reset_under_an_open_stream_says_reset_with_the_new_generation():
+    with server() as url:
+        stream = requests.get(
+            url + STREAM, params={"timeout": 20}, headers=SSE, stream=True, timeout=20
+        )
+        events = messages(stream)
+        assert next_message(events) == {"retry": "2000", "id": "0-0"}
+        grade(url, "17")
+        for entry in inbox_entries(url):
+            assert next_message(events)["id"] == f"0-{entry['seq']}"
+        assert requests.post(url + "/_mockcanvas/reset", headers=HEADERS, timeout=10).ok
+        assert next_message(events) == {"id": "1-0", "event": "reset", "data": '{"reset":true}'}
+        grade(url, "15")
+        for entry in inbox_entries(url):  # numbered from 1 again
+            message = next_message(events)
+            assert (message["id"], json.loads(message["data"])) == (f"1-{entry['seq']}", entry)
+        cleared = requests.delete(url + "/_mockcanvas/live_events", headers=HEADERS, timeout=10)
+        assert cleared.ok
+        assert next_message(events) == {"id": "2-0", "event": "reset", "data": '{"reset":true}'}
+        stream.close()
+
+
+MALFORMED_IDS = ("abc", "1-", "-1", "1-2-3", "1.5", "a-1", "1-a", "0x1", "1--2", "+1", "1-+2")
+
+
+def test_malformed_ids_are_refused(url):
+    for bad in MALFORMED_IDS:
+        for how in ("header", "after"):
+            refused = resume(url, bad, how)
+            name = "Last-Event-ID" if how == "header" else "after"
+            message = f"{name} must be an id the stream sent (generation-seq, as 0-7) or a seq"
+            assert (refused.status_code, refused.json()) == (400, {"message": message}), (bad, how)
+    # The header wins: a good one makes a bad ?after= moot, as before.
+    got = requests.get(
+        url + STREAM,
+        params={"timeout": 0, "after": "abc"},
+        headers={**SSE, "Last-Event-ID": "0-0"},
+        timeout=10,
+    )
+    assert got.status_code == 200
+
+
+def test_numbers_too_long_for_int_are_answered_not_a_500():
+    with server() as url:
+        huge = "9" * 5000  # int() refuses more than 4,300 digits
+        for last_seen in (huge, f"{huge}-1", f"0-{huge}"):
+            got = resume(url, last_seen)
+            assert (got.status_code, got.text) == (200, RESET_TO_GENERATION_0), last_seen[-3:]
+        backlog = requests.get(
+            url + STREAM, params={"timeout": 0, "backlog": huge}, headers=SSE, timeout=10
+        )
+        assert (backlog.status_code, backlog.text) == (200, "retry: 2000\nid: 0-0\n\n")
+        course = requests.get(
+            url + "/_mockcanvas/world/courses/" + huge, headers=HEADERS, timeout=10
+        )
+        assert (course.status_code, course.json()) == (404, NOT_FOUND)
 
 
 # -- deliveries per event, redelivery of one --------------------------------------------------
@@ -413,7 +579,7 @@ def test_a_closed_client_frees_its_slot_without_waiting_for_the_timeout():
         ]
         for stream in opened:
             assert stream.status_code == 200
-            assert next(messages(stream)) == {"retry": "2000"}
+            assert next(messages(stream)) == {"retry": "2000", "id": "0-0"}
         assert streams.count() == inspector.MAX_STREAMS
         for stream in opened:
             stream.close()  # the client goes away; nothing tells the server

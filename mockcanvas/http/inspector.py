@@ -12,6 +12,8 @@ of the WSGI server's worker threads while it is open (waitress has a fixed pool:
 ``MAX_STREAMS`` are open at once (503 past that), each ends after ``timeout`` seconds (30 at
 most; EventSource reconnects by itself with ``Last-Event-ID``), and a stopping ``LiveServer``
 ends them at once. It waits on the inbox's own condition, never under the instance's write lock.
+Its ids are ``<generation>-<seq>`` (see ``live_event_stream``) so that a client resuming across a
+reset it did not see is told so instead of silently missing the new history's first events.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ _CONTENT_TYPES = {
 }
 _FILE_NAME = re.compile(r"[A-Za-z0-9_-]+\.(js|css|png)")
 _DIGITS = re.compile(r"[0-9]+")
+# A resume point: ``<generation>-<seq>`` as the stream sends it, or a bare ``<seq>`` (older form).
+_RESUME = re.compile(r"(?:([0-9]+)-)?([0-9]+)")
+# Past 18 digits a number is above any real seq, generation or count: kept as this, since int()
+# refuses a string past 4,300 digits and a header may hold far more.
+_BEYOND = 10**18
 
 MAX_STREAMS = 2  # of waitress's 4 workers: two stay free for the page's own fetches
 STREAM_TIMEOUT_MAX = 30.0
@@ -116,7 +123,12 @@ def _count(name: str, default: int, low: int, high: int) -> int:
         return default
     if not _DIGITS.fullmatch(text):
         raise BadRequest(f"{name} must be a positive integer")
-    return min(max(int(text), low), high)
+    return min(max(_whole(text), low), high)
+
+
+def _whole(digits: str) -> int:
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= 18 else _BEYOND
 
 
 @blueprint.get("/_mockcanvas/world/courses")
@@ -138,7 +150,7 @@ def world_courses() -> Response:
 def world_course(course_id: str) -> Response:
     """One course: its assignments, graders, and a page of its people with roles and tokens."""
     store = current_instance().store
-    course = store.courses.get(int(course_id)) if _DIGITS.fullmatch(course_id) else None
+    course = store.courses.get(_whole(course_id)) if _DIGITS.fullmatch(course_id) else None
     if course is None:
         raise NotFound()
     page = _count("page", 1, 1, 2**31)
@@ -220,17 +232,44 @@ def _seconds(name: str, default: float) -> float:
     return min(float(text), STREAM_TIMEOUT_MAX)
 
 
-def _message(event) -> str:
-    return f"id: {event.seq}\nevent: live_event\ndata: {dumps(present.stream_entry(event))}\n\n"
+def _message(generation: int, event) -> str:
+    entry = dumps(present.stream_entry(event))
+    return f"id: {generation}-{event.seq}\nevent: live_event\ndata: {entry}\n\n"
 
 
-def _reset_message() -> str:
-    return 'event: reset\ndata: {"reset":true}\n\n'
+def _reset_message(generation: int) -> str:
+    # Its id is the new history's start: a client that drops right after it resumes from there
+    # rather than being told of the same reset again.
+    return f'id: {generation}-0\nevent: reset\ndata: {{"reset":true}}\n\n'
+
+
+def _resume_point(name: str, text: str) -> tuple[int | None, int]:
+    """``(generation or None for a bare seq, seq)`` of a ``Last-Event-ID`` or ``?after=``."""
+    found = _RESUME.fullmatch(text)
+    if found is None:
+        raise BadRequest(f"{name} must be an id the stream sent (generation-seq, as 0-7) or a seq")
+    generation, seq = found.groups()
+    return (None if generation is None else _whole(generation)), _whole(seq)
+
+
+def _start(
+    inbox: Inbox, generation: int, resume: tuple[int | None, int] | None, backlog: int
+) -> int | None:
+    """The seq to send after, or None when the client's numbering is not this inbox's (reset)."""
+    if resume is None:
+        first = inbox.tail(backlog)
+        return first[0].seq - 1 if first else inbox.last_seq()
+    seen_generation, seq = resume
+    if seen_generation is not None and seen_generation != generation:
+        return None  # numbered in an inbox emptied since (or in another server's)
+    if seq > inbox.last_seq():
+        return None  # a seq this history has not reached: numbered before a reset or restart
+    return seq
 
 
 def _stream(
     inbox: Inbox,
-    after: int | None,
+    resume: tuple[int | None, int] | None,
     backlog: int,
     timeout: float,
     stop: threading.Event,
@@ -238,22 +277,26 @@ def _stream(
 ) -> Iterator[str]:
     try:
         deadline = time.monotonic() + timeout
-        yield "retry: 2000\n\n"  # EventSource: reconnect two seconds after the stream ends
         generation = inbox.generation
+        after = _start(inbox, generation, resume, backlog)
+        # retry: EventSource reconnects two seconds after the stream ends. The id is where this
+        # stream starts, so a client that drops before any event resumes here, not at a backlog.
         if after is None:
-            first = inbox.tail(backlog)
-            after = first[0].seq - 1 if first else inbox.last_seq()
-        elif after > inbox.last_seq():  # numbered before a reset or clear: start again
-            yield _reset_message()
+            yield "retry: 2000\n\n"
+            yield _reset_message(generation)
             after = 0
+        else:
+            yield f"retry: 2000\nid: {generation}-{after}\n\n"
         while not stop.is_set():
             now_generation = inbox.generation
             if now_generation != generation:  # cleared under us: numbering starts over
                 generation, after = now_generation, 0
-                yield _reset_message()
+                yield _reset_message(generation)
             batch = inbox.since(after, _BATCH)
+            if inbox.generation != generation:
+                continue  # cleared while read: the batch may be either history's; go round
             for event in batch:
-                yield _message(event)
+                yield _message(generation, event)
                 after = event.seq
             if len(batch) == _BATCH:
                 continue
@@ -269,18 +312,36 @@ def _stream(
 
 @blueprint.get("/_mockcanvas/live_events/stream")
 def live_event_stream() -> Response:
-    """Server-sent events: ``id:`` the event's ``seq``, ``event: live_event``, ``data:`` the
-    inbox entry. Starts after ``Last-Event-ID`` or ``?after=``, else with the last ``backlog``
-    events. Stays open ``timeout`` seconds (default 30 for ``Accept: text/event-stream``, else 0:
-    a plain client gets what there is and the end)."""
+    """Server-sent events: ``id: <generation>-<seq>``, ``event: live_event``, ``data:`` the inbox
+    entry. ``generation`` counts how often the inbox was emptied (reset, import, ``DELETE
+    /_mockcanvas/live_events``) since the server started; after a reset ``seq`` starts at 1 again,
+    so a seq alone cannot say which history it belongs to. The stream's first message (``retry:``)
+    carries the id it starts after, and ``event: reset`` carries ``<new generation>-0``.
+
+    Starts after ``Last-Event-ID`` (or, without one, ``?after=``), else with the last ``backlog``
+    events. An id of the current generation resumes right after its seq; one of another
+    generation, or with a seq the inbox has not reached, gets ``event: reset`` and then the whole
+    new history. A bare ``<seq>`` (the older form) is taken as the current generation's: a reset
+    the client did not see goes unnoticed unless the seq is above the last one.
+
+    A server restart (or a new event bus: the test fixtures' ``close_subscriptions``) counts from
+    generation 0 again; same seed and requests, same bytes, so nothing in an id tells two servers
+    apart (a random or time-based epoch would break that). A resuming id of a generation above 0,
+    or with a seq the new server has not reached, gets the reset; ``0-<seq>`` with seq at or below
+    the new last resumes after it: events 1..seq of the new server are not sent. A client that
+    knows the server restarted must drop its id.
+
+    Stays open ``timeout`` seconds (default 30 for ``Accept: text/event-stream``, else 0: a plain
+    client gets what there is and the end)."""
     inbox = current_instance().bus.inbox
-    header = request.headers.get("Last-Event-ID")
-    if header is not None and header != "" and not _DIGITS.fullmatch(header):
-        raise BadRequest("Last-Event-ID must be an event's seq")
-    after_text = header or request.args.get("after") or None
-    if after_text is not None and not _DIGITS.fullmatch(after_text):
-        raise BadRequest("after must be a non-negative integer")
-    after = int(after_text) if after_text is not None else None
+    header = request.headers.get("Last-Event-ID") or None
+    after_text = request.args.get("after") or None
+    if header is not None:
+        resume = _resume_point("Last-Event-ID", header)
+    elif after_text is not None:
+        resume = _resume_point("after", after_text)
+    else:
+        resume = None
     backlog = _count("backlog", BACKLOG_DEFAULT, 0, BACKLOG_MAX)
     wants_stream = "text/event-stream" in request.headers.get("Accept", "")
     timeout = _seconds("timeout", STREAM_TIMEOUT_MAX if wants_stream else 0.0)
@@ -294,7 +355,7 @@ def live_event_stream() -> Response:
         )
     # The slot comes free when the server closes the body, even one never started.
     body = ClosingIterator(
-        _stream(inbox, after, backlog, timeout, stop, streams), [lambda: streams.close(stop)]
+        _stream(inbox, resume, backlog, timeout, stop, streams), [lambda: streams.close(stop)]
     )
     return Response(
         body,
