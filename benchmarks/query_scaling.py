@@ -7,9 +7,12 @@ Two levels, each at 10k, 100k and 1M events (--quick: 10k and 100k), per_page=10
   course's oldest row asks for. This is what a user waits for.
 * ``index``: the audit log alone, on a synthetic log of N rows over 20 courses: the walk that
   finds a page's rows (bisect plus 101 row fetches), without presenting them.
+* ``inbox``: the Live Events inbox's ``select`` (what ``GET /_mockcanvas/live_events`` asks),
+  ``limit=100``, on a synthetic inbox of N events over 20 courses and 40 users (10k and 1M;
+  --quick: 10k and 100k): no filter, each filter kind, all of them, and ``after`` near the end.
 
 The target is on the ratio of the largest history's p50 (and p99) to the 10k one, taken in the
-same run: at most 1.5.
+same run: at most 1.5 (the inbox's p50: at most 2.0).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from itertools import islice
 
 from mockcanvas import create_app
 from mockcanvas.auditlog import GradeChangeLog, sort_key
+from mockcanvas.events import Inbox, LiveEvent
 from mockcanvas.models import GradeChange
 from mockcanvas.pagination import encode_bookmark
 from mockcanvas.timefmt import ruby_to_s, zone_for
@@ -29,6 +33,8 @@ from .common import Figure, main, timed
 PER_PAGE = 100
 WORLDS = {"medium": "10k", "large": "100k", "huge": "1M"}
 ROWS = {10_000: "10k", 100_000: "100k", 1_000_000: "1M"}
+INBOX_LIMIT = 100
+INBOX_TARGET = 2.0
 
 
 def synthetic_log(rows: int, courses: int = 20) -> GradeChangeLog:
@@ -110,6 +116,79 @@ def _figures(level: str, cases: dict[str, dict[str, dict[str, float]]], rows: di
     return figures
 
 
+def synthetic_inbox(events: int, courses: int = 20) -> Inbox:
+    """``events`` events in seq order: 45% grade_change, 45% course_grade_change, 10%
+    grade_override; two students per course. One payload is shared: only the indexes matter."""
+    rng = random.Random(1)
+    inbox = Inbox()
+    payload: dict = {"metadata": {}, "body": {}}
+    for seq in range(1, events + 1):
+        course = rng.randrange(1, courses + 1)
+        draw = rng.random()
+        name = (
+            "grade_change" if draw < 0.45 else "course_grade_change" if draw < 0.9
+            else "grade_override"
+        )  # fmt: skip
+        user = course * 1000 + rng.randrange(2)
+        inbox.add(
+            LiveEvent(seq=seq, id=str(seq), name=name, payload=payload, course_id=course,
+                      user_id=user)
+        )  # fmt: skip
+    return inbox
+
+
+def inbox_queries(inbox: Inbox) -> dict[str, dict]:
+    """The ``select`` arguments of each case; every one answers exactly ``INBOX_LIMIT`` events."""
+    both = ("grade_change", "grade_override")
+    every = {"names": both, "user_id": 7000, "course_id": 7}
+    last = inbox.last_seq()
+    matching = inbox.select(**every)  # once, to put ``after`` 100 matches before the end
+    return {
+        "no filter": {},
+        "after near end": {"after": last - INBOX_LIMIT - 50},
+        "event_name": {"names": ("grade_override",)},
+        "event_name x2": {"names": both},
+        "user_id": {"user_id": 7000},
+        "course_id": {"course_id": 7},
+        "all filters": every,
+        "all filters, after near end": {**every, "after": matching[-INBOX_LIMIT].seq - 1},
+    }
+
+
+def inbox_case(events: int, repeat: int) -> dict[str, dict[str, float]]:
+    inbox = synthetic_inbox(events)
+    cases = {}
+    for label, query in inbox_queries(inbox).items():
+        answer = inbox.select(**query, limit=INBOX_LIMIT)
+        if len(answer) != INBOX_LIMIT:
+            raise RuntimeError(f"inbox {label} answered {len(answer)} events, not {INBOX_LIMIT}")
+        gc.collect()
+        cases[label] = timed(lambda q=query: inbox.select(**q, limit=INBOX_LIMIT), repeat)
+    return cases
+
+
+def _inbox_figures(cases: dict[str, dict[str, dict[str, float]]]) -> list[Figure]:
+    """Per query: p50 at each size (p99 in the detail), and the largest / smallest p50 ratio."""
+    figures = []
+    labels = list(cases)
+    for query in cases[labels[0]]:
+        for label in labels:
+            t = cases[label][query]
+            figures.append(
+                Figure("query_scaling", f"inbox {query} p50, {label} events", t["p50_us"], "us",
+                       detail={"events": label, "limit": INBOX_LIMIT, **t})
+            )  # fmt: skip
+        base, top = cases[labels[0]][query], cases[labels[-1]][query]
+        figures.append(
+            Figure(
+                "query_scaling", f"inbox {query} p50: {labels[-1]} / {labels[0]}",
+                top["p50_us"] / base["p50_us"], "x", target=("max", INBOX_TARGET),
+                detail={"p99_ratio": top["p99_us"] / base["p99_us"]},
+            )
+        )  # fmt: skip
+    return figures
+
+
 def run(quick: bool) -> list[Figure]:
     worlds = ("medium", "large") if quick else tuple(WORLDS)
     sizes = (10_000, 100_000) if quick else tuple(ROWS)
@@ -122,7 +201,13 @@ def run(quick: bool) -> list[Figure]:
         gc.collect()
     index = {ROWS[n]: index_case(n, repeat * 3) for n in sizes}
     index_rows = {ROWS[n]: n for n in sizes}
-    return _figures("page", pages, page_rows) + _figures("index", index, index_rows)
+    gc.collect()
+    inbox = {ROWS[n]: inbox_case(n, repeat) for n in (sizes[0], sizes[-1])}
+    return (
+        _figures("page", pages, page_rows)
+        + _figures("index", index, index_rows)
+        + _inbox_figures(inbox)
+    )
 
 
 if __name__ == "__main__":

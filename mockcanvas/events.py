@@ -7,6 +7,7 @@ handed to each subscription's sink. Sinks deliver off the request thread; the bu
 from __future__ import annotations
 
 import bisect
+import heapq
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,27 +48,55 @@ class Sink(Protocol):
     def close(self, timeout: float = 5.0) -> None: ...
 
 
+def _seq(event: LiveEvent) -> int:
+    return event.seq
+
+
 @dataclass
 class Inbox:
-    """Every event emitted, in order; thread-safe. Watchers (the event stream) wait on it."""
+    """Every event emitted, in order; thread-safe. Watchers (the event stream) wait on it.
+
+    Events enter in ``seq`` order (the write path numbers and publishes under the instance's write
+    lock), so the whole list and every per-key index below are sorted by ``seq`` and bisect on it.
+    The lists only grow until ``clear()`` replaces them (never empties them in place): a reader
+    that took a list and its length under the lock can walk that prefix after releasing it.
+    """
 
     _events: list[LiveEvent] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
     _generation: int = 0  # bumped by clear(): a watcher's sequence numbers no longer apply
+    # The same events by name, by user_id and by course_id (None is not a key: it never filters).
+    _by_name: dict[str, list[LiveEvent]] = field(init=False, repr=False)
+    _by_user: dict[int, list[LiveEvent]] = field(init=False, repr=False)
+    _by_course: dict[int, list[LiveEvent]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
+        self._by_name, self._by_user, self._by_course = {}, {}, {}
+        for event in self._events:
+            self._index(event)
+
+    def _index(self, event: LiveEvent) -> None:
+        self._by_name.setdefault(event.name, []).append(event)
+        if event.user_id is not None:
+            self._by_user.setdefault(event.user_id, []).append(event)
+        if event.course_id is not None:
+            self._by_course.setdefault(event.course_id, []).append(event)
 
     def add(self, event: LiveEvent) -> None:
         with self._lock:
             self._events.append(event)
+            self._index(event)
             self._changed.notify_all()
 
     def clear(self) -> int:
         with self._lock:
             count = len(self._events)
-            self._events.clear()
+            # New lists, not emptied ones: a select() walking the old ones after the lock keeps
+            # the events it was answering from.
+            self._events = []
+            self._by_name, self._by_user, self._by_course = {}, {}, {}
             self._generation += 1
             self._changed.notify_all()
             return count
@@ -87,7 +116,7 @@ class Inbox:
         """At most ``limit`` events with ``seq > after``, oldest first: a bisection, not a scan
         (events enter in ``seq`` order), so a watcher of a million-event inbox pays per event."""
         with self._lock:
-            start = bisect.bisect_right(self._events, after, key=lambda e: e.seq)
+            start = bisect.bisect_right(self._events, after, key=_seq)
             return self._events[start : start + max(0, limit)]
 
     def tail(self, count: int) -> list[LiveEvent]:
@@ -124,19 +153,48 @@ class Inbox:
         after: int | None = None,
         limit: int | None = None,
     ) -> list[LiveEvent]:
-        """Events matching every filter given, oldest first."""
-        wanted = set(names)
+        """Events matching every filter given, oldest first; several ``names`` match any of them.
+
+        Walks the narrowest index among the filters given (counted past ``after``) from ``after``
+        on, checks the other filters, and stops at ``limit``: the cost is the answer plus the
+        events of that index the other filters reject, never the inbox's size. The lock is held
+        only to bisect and take each list's length; the walk runs after it.
+        """
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be >= 0")
+        if limit == 0:
+            return []
+        wanted = frozenset(names)
         with self._lock:
-            events = list(self._events)
-        found = [
-            e
-            for e in events
-            if (not wanted or e.name in wanted)
-            and (user_id is None or e.user_id == user_id)
-            and (course_id is None or e.course_id == course_id)
-            and (after is None or e.seq > after)
-        ]
-        return found if limit is None else found[:limit]
+            choices = [[self._events]]
+            if wanted:
+                choices.append([self._by_name[n] for n in wanted if n in self._by_name])
+            if user_id is not None:
+                choices.append([self._by_user.get(user_id, [])])
+            if course_id is not None:
+                choices.append([self._by_course.get(course_id, [])])
+            spans = min(
+                ([(lst, _start(lst, after), len(lst)) for lst in lists] for lists in choices),
+                key=lambda spans: sum(end - start for _, start, end in spans),
+            )
+        walks = [map(lst.__getitem__, range(start, end)) for lst, start, end in spans]
+        walk = walks[0] if len(walks) == 1 else heapq.merge(*walks, key=_seq)
+        found: list[LiveEvent] = []
+        for event in walk:
+            if (
+                (not wanted or event.name in wanted)
+                and (user_id is None or event.user_id == user_id)
+                and (course_id is None or event.course_id == course_id)
+            ):
+                found.append(event)
+                if len(found) == limit:
+                    break
+        return found
+
+
+def _start(events: list[LiveEvent], after: int | None) -> int:
+    """Where the events with ``seq > after`` begin in a seq-ordered list."""
+    return 0 if after is None else bisect.bisect_right(events, after, key=_seq)
 
 
 class EventBus:

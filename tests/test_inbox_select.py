@@ -1,0 +1,269 @@
+"""The inbox's indexed ``select`` against a brute-force filter of the same events, and
+``GET /_mockcanvas/live_events`` against the events a graded world really emitted.
+
+``select`` walks a per-name, per-user or per-course index from a bisection; the oracle here scans
+every event the test added, so an index that missed an event, kept one past a ``clear()``, or
+walked out of ``seq`` order gives a different answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockcanvas import create_app
+from mockcanvas.events import Inbox, LiveEvent
+from tests.support import CheckedClient
+
+NAMES = ("grade_change", "course_grade_change", "grade_override")
+USERS = (None, 4, 5, 18)
+COURSES = (None, 1, 2, 3)
+
+
+# -- the property: select() equals a scan ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    names: tuple[str, ...]
+    user_id: int | None
+    course_id: int | None
+    after: int | None
+    limit: int | None
+
+    def args(self) -> dict:
+        return {
+            "names": self.names,
+            "user_id": self.user_id,
+            "course_id": self.course_id,
+            "after": self.after,
+            "limit": self.limit,
+        }
+
+
+def brute_force(events: list[LiveEvent], q: Query) -> list[LiveEvent]:
+    found = [
+        e
+        for e in events
+        if (not q.names or e.name in q.names)
+        and (q.user_id is None or e.user_id == q.user_id)
+        and (q.course_id is None or e.course_id == q.course_id)
+        and (q.after is None or e.seq > q.after)
+    ]
+    return found if q.limit is None else found[: q.limit]
+
+
+queries = st.builds(
+    Query,
+    # Repeated and unknown names too: any of them matches, an unknown one matches nothing.
+    names=st.lists(st.sampled_from((*NAMES, "submission_created")), max_size=4).map(tuple),
+    user_id=st.sampled_from(USERS),
+    course_id=st.sampled_from(COURSES),
+    after=st.none() | st.integers(-2, 80),
+    limit=st.none() | st.integers(0, 12),
+)
+adds = st.tuples(
+    st.just("add"),
+    st.sampled_from(NAMES),
+    st.sampled_from(USERS),
+    st.sampled_from(COURSES),
+    st.integers(1, 3),  # the gap to the next seq: after= falls between events too
+)
+# A clear either keeps numbering (DELETE /live_events) or restarts it at 1 (a reset).
+clears = st.tuples(st.just("clear"), st.booleans())
+operations = st.lists(
+    st.one_of(adds, adds, adds, clears, st.tuples(st.just("query"), queries)), max_size=60
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(operations, st.lists(queries, min_size=1, max_size=8))
+def test_select_equals_a_scan_of_the_same_events(ops, final):
+    inbox = Inbox()
+    model: list[LiveEvent] = []
+    seq = cleared = 0
+    for op in ops:
+        if op[0] == "add":
+            _, name, user, course, gap = op
+            seq += gap
+            event = LiveEvent(seq, f"id-{seq}", name, {}, course_id=course, user_id=user)
+            inbox.add(event)
+            model.append(event)
+        elif op[0] == "clear":
+            assert inbox.clear() == len(model)
+            model = []
+            cleared += 1
+            if op[1]:
+                seq = 0
+        else:
+            assert inbox.select(**op[1].args()) == brute_force(model, op[1]), op[1]
+    for q in final:
+        assert inbox.select(**q.args()) == brute_force(model, q), q
+    # The unindexed readers see the same events.
+    assert inbox.select() == model
+    assert (len(inbox), inbox.generation) == (len(model), cleared)
+    assert inbox.last_seq() == (model[-1].seq if model else 0)
+    assert inbox.since(model[0].seq if model else 0, 5) == model[1:6]
+    assert inbox.tail(3) == model[-3:]
+
+
+def test_an_inbox_made_with_events_indexes_them():
+    events = [
+        LiveEvent(s, str(s), NAMES[s % 3], {}, course_id=s % 2, user_id=s % 5)
+        for s in (1, 2, 4, 7, 9, 10)
+    ]
+    inbox = Inbox(_events=list(events))
+    assert [e.seq for e in inbox.select(names=["grade_change", "grade_override"])] == [2, 9]
+    assert [e.seq for e in inbox.select(names=["grade_change", "grade_override"], after=2)] == [9]
+    assert [e.seq for e in inbox.select(user_id=4, course_id=1)] == [9]
+    assert [e.seq for e in inbox.select(course_id=0, limit=2)] == [2, 4]
+
+
+def test_a_negative_limit_is_a_value_error_and_limit_0_answers_nothing():
+    inbox = Inbox()
+    inbox.add(LiveEvent(1, "a", "grade_change", {}, course_id=1, user_id=4))
+    with pytest.raises(ValueError, match="limit must be >= 0"):
+        inbox.select(limit=-1)
+    assert inbox.select(limit=0) == []
+    assert [e.seq for e in inbox.select(limit=1)] == [1]
+
+
+def test_readers_see_ordered_matching_answers_while_events_arrive_and_clear():
+    """select() walks outside the lock: an add or clear during a walk must not corrupt it."""
+    inbox = Inbox()
+    done = threading.Event()
+    problems: list[str] = []
+
+    def read() -> None:
+        while not done.is_set():
+            for kw in ({"user_id": 4}, {"names": NAMES[:2], "course_id": 1}, {"limit": 7}):
+                got = inbox.select(**kw, after=3)
+                seqs = [e.seq for e in got]
+                if seqs != sorted(set(seqs)) or any(s <= 3 for s in seqs):
+                    problems.append(f"{kw}: {seqs}")
+                if any(
+                    e.user_id != kw.get("user_id", e.user_id)
+                    or e.course_id != kw.get("course_id", e.course_id)
+                    or e.name not in kw.get("names", NAMES)
+                    for e in got
+                ) or len(got) > kw.get("limit", len(got)):
+                    problems.append(f"{kw}: {got}")
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        for seq in range(1, 6_001):
+            if seq % 997 == 0:
+                inbox.clear()
+            inbox.add(
+                LiveEvent(seq, str(seq), NAMES[seq % 3], {}, course_id=seq % 2, user_id=seq % 5)
+            )
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert problems == []
+
+
+# -- the HTTP route on a graded world ---------------------------------------------------------
+
+
+class Graded:
+    """One app graded through the control API: two students in course 1, one of them in course 2
+    too, grades and overrides interleaved, so every index holds events of several writes.
+    ``emitted`` is what each write answered, with the course and student it was about."""
+
+    def __init__(self) -> None:
+        self.app = create_app(seed=1)
+        self.client = CheckedClient(self.app, self.app.extensions["mockcanvas"].store)
+        self.emitted: list[tuple[int, int, dict]] = []  # (course_id, user_id, event summary)
+        for round_ in range(3):
+            self.write("grades", 1, 4, assignment_id=3, posted_grade=str(5 + round_))
+            self.write("grades", 1, 18, assignment_id=3, posted_grade=str(8 - round_))
+            self.write("grades", 2, 18, assignment_id=11, posted_grade=str(3 + round_))
+            self.write("overrides", 1, 18, override_score=70.0 + round_)
+            self.write("overrides", 1, 4, override_score=90.0 - round_)
+
+    def write(self, route: str, course_id: int, user_id: int, **body) -> None:
+        answer = self.client.post(
+            f"/_mockcanvas/{route}", json={"course_id": course_id, "user_id": user_id, **body}
+        )
+        assert answer.status_code == 200, answer.get_json()
+        for event in answer.get_json()["live_events"]:
+            self.emitted.append((course_id, user_id, event))
+
+    def get(self, query: list[tuple[str, object]]) -> list[dict]:
+        answer = self.client.get(f"/_mockcanvas/live_events?{urlencode(query)}")
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()["live_events"]
+
+    def expected(self, names=(), user_id=None, course_id=None, after=None, limit=None) -> list:
+        found = [
+            event
+            for course, user, event in self.emitted
+            if (not names or event["event_name"] in names)
+            and (user_id is None or user == user_id)
+            and (course_id is None or course == course_id)
+            and (after is None or event["seq"] > after)
+        ]
+        return found if limit is None else found[:limit]
+
+
+@pytest.fixture(scope="module")
+def graded() -> Graded:
+    return Graded()
+
+
+def test_the_graded_world_emitted_all_three_names_in_seq_order(graded):
+    seqs = [event["seq"] for _, _, event in graded.emitted]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert {event["event_name"] for _, _, event in graded.emitted} == set(NAMES)
+    # The unfiltered route lists exactly what the writes answered.
+    assert graded.get([]) == [event for _, _, event in graded.emitted]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"names": ("grade_change", "grade_override"), "user_id": 18, "course_id": 1},
+        {"names": ("grade_change", "grade_override"), "user_id": 18, "course_id": 1, "after": 9},
+        {"names": ("grade_override",), "user_id": 4},
+        {"names": ("course_grade_change", "grade_change"), "course_id": 2, "limit": 2},
+        {"user_id": 18, "after": 12, "limit": 4},
+        {"course_id": 1, "after": 20},
+        {"names": ("grade_change", "grade_change"), "after": 5, "limit": 3},
+        {"user_id": 4, "course_id": 2},  # student 4 is not in course 2: nothing
+    ],
+)
+def test_live_events_filters_match_what_the_writes_emitted(graded, filters):
+    query = [("event_name", name) for name in filters.get("names", ())]
+    query += [
+        (key, filters[key]) for key in ("user_id", "course_id", "after", "limit") if key in filters
+    ]
+    expected = graded.expected(**filters)
+    assert graded.get(query) == expected
+    # The bracketed form of the repeated name is the same query.
+    bracketed = [("event_name[]" if key == "event_name" else key, v) for key, v in query]
+    assert graded.get(bracketed) == expected
+
+
+def test_the_combined_query_is_a_strict_subset_that_limit_cuts(graded):
+    """The expectations above are not vacuous: the combined filters pick some events, not all."""
+    every = graded.expected(names=("grade_change", "grade_override"), user_id=18, course_id=1)
+    assert 0 < len(every) < len(graded.emitted)
+    assert {e["event_name"] for e in every} == {"grade_change", "grade_override"}
+    query = [
+        ("event_name", "grade_change"),
+        ("event_name", "grade_override"),
+        ("user_id", 18),
+        ("course_id", 1),
+        ("after", every[0]["seq"]),
+        ("limit", 2),
+    ]
+    assert graded.get(query) == every[1:3]
