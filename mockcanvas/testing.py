@@ -253,8 +253,7 @@ class Events:
 
     def mark(self) -> int:
         """The newest event's ``seq`` (0 when none): pass it as ``after=`` to see later ones."""
-        found = self.all()
-        return found[-1].seq if found else 0
+        return self._inst.bus.inbox.last_seq()
 
     def filter(
         self, name: str | None = None, *, after: int | None = None, **fields: object
@@ -264,11 +263,11 @@ class Events:
         A field's value may be an id or a model object (matched against Canvas's global id
         strings), any other value (compared with ``==``) or a predicate ``lambda value: ...``.
         """
+        named = self._inst.bus.inbox.select(names=() if name is None else (name,), after=after)
         return [
             event
-            for event in self.all(after=after)
-            if (name is None or event.name == name)
-            and all(
+            for event in named
+            if all(
                 (value := _field(event, key)) is not _MISSING and _matches(value, expected)
                 for key, expected in fields.items()
             )
