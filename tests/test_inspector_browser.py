@@ -529,3 +529,110 @@ def test_subscriptions_list_matches_the_api(page, driver):
         assert not_reloaded(driver)
     finally:
         receiver.stop()
+
+
+# -- the stream across a reset it did not see ---------------------------------------------------
+
+
+def feed_events(driver) -> list[list]:
+    """The feed's items, newest first, as [data-event-id, the event JSON it shows], in one go."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#feed li.event'), li =>"
+        " [li.getAttribute('data-event-id'), JSON.parse(li.querySelector('pre').textContent)])"
+    )
+
+
+def status_shown(driver) -> str:
+    return driver.find_element(By.ID, "status").text.strip()
+
+
+def hold_every_stream_slot(driver, app, url: str) -> list[requests.Response]:
+    """End the page's event stream and take every slot before it reconnects (it waits two
+    seconds; should it win anyway, go again), then wait until its retry has been refused."""
+    from mockcanvas.http import inspector
+
+    streams = inspector.streams_of(app)
+    for _ in range(5):
+        inspector.stop_streams(app)
+        wait(driver).until(lambda _: streams.count() == 0)
+        held = [
+            requests.get(
+                url + "/_mockcanvas/live_events/stream",
+                params={"timeout": 30},
+                headers={"Accept": "text/event-stream"},
+                stream=True,
+                timeout=30,
+            )
+            for _ in range(inspector.MAX_STREAMS)
+        ]
+        if all(answer.status_code == 200 for answer in held):
+            wait(driver).until(lambda d: status_shown(d) == "offline")  # its retry got a 503
+            return held
+        for answer in held:
+            answer.close()
+    raise AssertionError("the page took a stream slot back every time")
+
+
+def test_a_reset_while_the_stream_was_away_replaces_the_feed_with_the_new_history(driver):
+    """The page resumes with the last id it saw; one from before a reset it missed brings the
+    reset and every event since, even where the new numbering already passed the old id."""
+    from mockcanvas import create_app
+    from mockcanvas.http import inspector
+    from mockcanvas.live_server import serve
+
+    grade = {"course_id": 1, "assignment_id": 3, "user_id": 4, "grader_id": 36}
+    app = create_app(seed=1)
+    with serve(app) as url:
+        open_inspector(driver, url)
+        driver.execute_script("window.__marker = 1;")
+        try:
+            control(url, "POST", "grades", json={**grade, "posted_grade": "17"})
+            old = inbox(url)
+            wait(driver).until(lambda d: len(feed_items(d)) == len(old))
+            held = hold_every_stream_slot(driver, app, url)
+
+            control(url, "POST", "reset")
+            for value in ("15", "16", "18"):
+                control(url, "POST", "grades", json={**grade, "posted_grade": value})
+            new = inbox(url)
+            assert len(new) > old[-1]["seq"]  # a bare seq would resume past the new 1..seq
+            assert new[0]["event"] != old[0]["event"]  # same seq, another event
+
+            inspector.stop_streams(app)
+            for answer in held:
+                answer.close()
+            expected = [[str(e["seq"]), e["event"]] for e in reversed(new)]
+            wait(driver).until(lambda d: feed_events(d) == expected)
+            assert status_shown(driver) == "live"
+            assert not_reloaded(driver)
+        finally:
+            driver.get("about:blank")  # the page's event stream ends before its server does
+
+
+def test_a_page_that_saw_no_event_yet_misses_none_that_came_while_its_stream_was_away(driver):
+    """The stream's opening message carries where it starts (``0-0`` on a fresh world): the page
+    resumes there, so more events than a new stream's backlog (50) all reach the feed."""
+    from mockcanvas import create_app
+    from mockcanvas.http import inspector
+    from mockcanvas.live_server import serve
+
+    grade = {"course_id": 1, "assignment_id": 3, "user_id": 4, "grader_id": 36}
+    app = create_app(seed=1)
+    with serve(app) as url:
+        open_inspector(driver, url)
+        try:
+            assert feed_items(driver) == []
+            held = hold_every_stream_slot(driver, app, url)
+            value = 0
+            while len(inbox(url)) <= inspector.BACKLOG_DEFAULT:
+                value += 1
+                control(url, "POST", "grades", json={**grade, "posted_grade": str(value)})
+            everything = inbox(url)
+
+            inspector.stop_streams(app)
+            for answer in held:
+                answer.close()
+            expected = [[str(e["seq"]), e["event"]] for e in reversed(everything)]
+            wait(driver).until(lambda d: feed_events(d) == expected)
+        finally:
+            driver.get("about:blank")

@@ -470,14 +470,16 @@ function setStatus(text) {
 
 function handleMessage(message) {
   if (message.retry) state.streamRetry = message.retry;
+  // Every id the server sends is kept as it came ("<generation>-<seq>", as EventSource keeps
+  // it) and sent back on reconnecting: the stream's opening message says where it starts, a
+  // reset where the new history starts, so a reset missed while disconnected is told, not lost.
+  if (message.id !== null) state.lastEventId = message.id;
   if (message.event === "reset") {
     clear($("#feed"));
-    state.lastEventId = null;
     refreshAll();
     return;
   }
   if (message.event !== "live_event" || !message.data) return;
-  if (message.id) state.lastEventId = message.id;
   try {
     addEvent(JSON.parse(message.data));
   } catch (error) {
