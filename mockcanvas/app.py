@@ -44,6 +44,7 @@ def create_app(
     control_token: str | None = None,
     validate_events: bool | None = None,
     max_body: int | None = DEFAULT_MAX_BODY,
+    strict_grades: bool = False,
 ) -> Flask:
     """Build a mock Canvas.
 
@@ -58,7 +59,8 @@ def create_app(
     of the seed (``seed`` then only seeds the runtime generator); its ``now`` is the clock's start
     unless ``clock`` or ``now`` is given. A bad scenario raises ``scenario.ScenarioError``.
     ``max_body`` is the largest request body read, in bytes (default 10 MiB; None: no limit);
-    a larger one is 413 and changes nothing.
+    a larger one is 413 and changes nothing. ``strict_grades=True`` answers 400 to a posted grade
+    Canvas cannot read (``"A++"``, ``"5."``), where Canvas clears the submission's grade.
     """
     if unauthorized_status not in (401, 403):
         raise ValueError("unauthorized_status must be 401 or 403")
@@ -113,6 +115,7 @@ def create_app(
                 if validate_events is None
                 else validate_events
             ),
+            strict_grades=strict_grades,
         ),
         rng=random.Random(f"mockcanvas-runtime-{seed}"),
     )

@@ -163,6 +163,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check every emitted Live Event against its JSON Schema (fail the write if not)",
     )
+    serve.add_argument(
+        "--strict-grades",
+        action="store_true",
+        help="answer 400 to a posted grade Canvas cannot read (Canvas clears the grade instead)",
+    )
     _world_options(serve)
     sink_options.add_arguments(serve, shutdown=True)
 
@@ -217,6 +222,7 @@ def serve(args: argparse.Namespace) -> int:
             control_token=args.control_token,
             validate_events=args.validate_events or None,
             max_body=args.max_body,
+            strict_grades=args.strict_grades,
         )
     warning = exposure_warning(args.host, args.control_token)
     if warning:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from . import rubyfloat
+
 # Canvas's default grading scheme: (name, lower bound in percent), best first.
 LETTER_SCHEME: tuple[tuple[str, float], ...] = (
     ("A", 94.0),
@@ -74,119 +76,140 @@ def scheme_grade(scheme: tuple[tuple[str, float], ...], percent: float | Decimal
 
 
 def grade_for_score(
-    grading_type: str, score: float | None, points_possible: float | None
+    grading_type: str,
+    score: float | None,
+    points_possible: float | None,
+    given_grade: str | None = None,
 ) -> str | None:
-    """The grade string Canvas stores for ``score`` on an assignment of this grading type.
+    """The grade string Canvas stores for ``score``: ``Assignment#score_to_grade``.
 
-    Follows the newest ``Assignment#score_to_grade``: pass/fail is "complete" for any positive
-    score when the assignment is worth points (older Canvas required full points), and the
-    letter and GPA schemes compare the exact decimal percentage, as Canvas does with BigDecimal.
+    Points print as Ruby prints the float (``"8.256"``, unrounded); percentages round to two
+    decimals as ``Float#round`` does; pass/fail is "complete" for any positive score when the
+    assignment is worth points; the letter and GPA schemes compare the exact decimal percentage,
+    as Canvas does with BigDecimal. On an assignment worth no points, the score says nothing
+    about the grade, so pass/fail and scheme grades keep ``given_grade`` (what was posted).
     """
     if score is None or grading_type == "not_graded":
         return None
     possible = float(points_possible or 0.0)
     worth_points = possible > 0
     if grading_type == "points":
-        return format_number(score)
+        return rubyfloat.round_if_whole(float(score))
     if grading_type == "percent":
-        percent = score / possible * 100.0 if worth_points else float(score)
-        return format_number(percent) + "%"
+        if worth_points:
+            return (
+                rubyfloat.round_if_whole(rubyfloat.round_half_up(score / possible * 100.0, 2)) + "%"
+            )
+        return rubyfloat.round_if_whole(float(score)) + "%"
     if grading_type == "pass_fail":
-        # A zero-point pass/fail assignment keeps whatever grade was entered; from a bare score
-        # Canvas cannot tell, and calls it incomplete.
-        return "complete" if worth_points and score > 0 else "incomplete"
+        if worth_points:
+            return "complete" if score > 0 else "incomplete"
+        return "complete" if given_grade in _PASS else "incomplete"
     if grading_type in ("letter_grade", "gpa_scale"):
         scheme = LETTER_SCHEME if grading_type == "letter_grade" else GPA_SCHEME
         if worth_points:
             exact = Decimal(repr(float(score))) / Decimal(repr(possible)) * _HUNDRED
             return scheme_grade(scheme, exact)
+        if given_grade is not None:
+            return given_grade
         return scheme_grade(scheme, float(score))
     raise ValueError(f"unknown grading type {grading_type!r}")
 
 
 class InvalidGrade(ValueError):
-    """A posted grade that means nothing for the assignment's grading type."""
+    """A posted grade that means nothing for the assignment's grading type (strict mode)."""
 
 
-# re.ASCII: Ruby's \d, so "\u0668\u0665" is no number, as in Canvas.
-_NUMBER = re.compile(r"\A\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*\Z", re.ASCII)
-_PERCENT = re.compile(r"\A\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*\Z", re.ASCII)
+# Assignment#interpret_grade's patterns. Ruby's ^ and $ match at every line, so a grade with a
+# line that is a number is read as one (through String#to_f of the whole text); \d is ASCII only.
+_NUMBER = re.compile(r"^[+-]?\d*\.?\d+$", re.ASCII | re.MULTILINE)
+_PERCENT = re.compile(r"^[+-]?\d*\.?\d+%$", re.ASCII | re.MULTILINE)
+# GradingStandard#place_in_scheme compares keys that look like numbers as numbers.
+_SCHEME_NUMBER = re.compile(r"\A(\d*[.])?\d+\n?\Z", re.ASCII)
 _PASS = frozenset({"complete", "pass"})
 _FAIL = frozenset({"incomplete", "fail"})
+_POINTED = frozenset({"points", "percent", "letter_grade", "gpa_scale"})
 
 
-def _scheme_score(
-    scheme: tuple[tuple[str, float], ...], name: str, possible: float
-) -> float | None:
-    """A scheme grade as a score: the top of its range (100% for the best grade).
-
-    Canvas's GradingStandard#grade_to_score works from the range's top; the exact value for
-    grades below the best one (the next cutoff minus one point) is inferred, not verified.
-    """
-    names = [entry for entry, _ in scheme]
-    try:
-        index = [n.lower() for n in names].index(name.strip().lower())
-    except ValueError:
+def _place_in_scheme(scheme: tuple[tuple[str, float], ...], key: str) -> int | None:
+    """GradingStandard#place_in_scheme: numeric keys by value, others case-insensitively, and a
+    trailing minus sign (U+2212) read as a hyphen."""
+    if _SCHEME_NUMBER.match(key):
+        wanted = Decimal(key.strip())
+        for index, (name, _) in enumerate(scheme):
+            if _SCHEME_NUMBER.match(name) and Decimal(name) == wanted:
+                return index
         return None
-    percent = 100.0 if index == 0 else scheme[index - 1][1] - 1.0
-    return round(percent / 100.0 * possible, 2)
+    folded = [name.casefold() for name, _ in scheme]
+    for candidate in (key, key[:-1] + "-" if len(key) > 1 and key.endswith("\u2212") else None):
+        if candidate is not None and candidate.casefold() in folded:
+            return folded.index(candidate.casefold())
+    return None
+
+
+def _scheme_percent(scheme: tuple[tuple[str, float], ...], key: str) -> Decimal | None:
+    """GradingStandard#grade_to_score: the top of the grade's range, as a percentage (100 for the
+    best grade, else one point under the next cutoff up; a tenth when the cutoffs are closer)."""
+    index = _place_in_scheme(scheme, key)
+    if index is None:
+        return None
+    if index == 0:
+        return Decimal(100)
+    above, here = Decimal(repr(scheme[index - 1][1])), Decimal(repr(scheme[index][1]))
+    step = Decimal(1) if abs(above - here) >= 1 else Decimal("0.1")
+    return above - step
+
+
+def _interpret(grading_type: str, text: str, possible: float | None) -> float | None:
+    """Assignment#interpret_grade: a percentage, a number (on a scheme, a scheme key first), the
+    exact words pass/complete/fail/incomplete, a scheme grade; None when it is none of these."""
+    scheme = {"letter_grade": LETTER_SCHEME, "gpa_scale": GPA_SCHEME}.get(grading_type)
+    points = Decimal(repr(float(possible or 0.0)))
+    if _PERCENT.search(text):
+        return float(points * (Decimal(repr(rubyfloat.to_f(text))) / _HUNDRED))
+    if _NUMBER.search(text):
+        percent = _scheme_percent(scheme, text) if scheme else None
+        if percent is not None:
+            return float(points * percent / _HUNDRED)
+        return rubyfloat.to_f(text)
+    if text in _PASS:  # case-sensitive, as Canvas's `when "pass", "complete"`
+        return float(possible or 0.0)
+    if text in _FAIL:
+        return 0.0
+    percent = _scheme_percent(scheme, text) if scheme else None
+    return float(points * percent / _HUNDRED) if percent is not None else None
 
 
 def parse_posted_grade(
-    grading_type: str, posted: str, points_possible: float | None
+    grading_type: str, posted: str, points_possible: float | None, *, strict: bool = False
 ) -> tuple[float | None, str | None]:
-    """``submission[posted_grade]`` -> (score, grade), as Assignment#grade_to_score reads it.
+    """``submission[posted_grade]`` -> (score, grade), as Canvas's ``compute_grade_and_score``
+    and the submission's ``infer_values`` leave them.
 
     Numbers are points, ``"85%"`` is a percentage of points possible, letter and GPA grades use
-    Canvas's default schemes, pass/fail takes complete/incomplete (or pass/fail). As in
-    Canvas's ``interpret_grade``, exactly ``complete``/``pass`` (full points) and
-    ``incomplete``/``fail`` (zero) are read on every graded type, not only pass/fail. A blank
-    grade clears the grade. Anything else raises InvalidGrade.
+    Canvas's default schemes, and ``complete``/``pass`` (full points) and ``incomplete``/``fail``
+    (zero) are read on every graded type. A grade Canvas cannot read is stored as no grade at all
+    (``grade = nil unless score``), the same as a blank one, except on pass/fail where it reads as
+    zero (``nil.to_f``), "incomplete". ``strict`` raises InvalidGrade for such a grade instead.
     """
-    possible = float(points_possible or 0.0)
-    text = posted.strip()
-    if text == "":
+    if posted.strip() == "":  # Ruby's blank?: no grade, no score
         return None, None
-    score: float | None = None
-    if grading_type == "pass_fail":
-        if text.lower() in _PASS:
-            score = possible
-        elif text.lower() in _FAIL:
-            score = 0.0
-    elif text in _PASS:  # case-sensitive here, as Canvas's `when "pass", "complete"`
-        score = possible
-    elif text in _FAIL:
-        score = 0.0
-    elif grading_type in ("letter_grade", "gpa_scale"):
-        scheme = LETTER_SCHEME if grading_type == "letter_grade" else GPA_SCHEME
-        score = _scheme_score(scheme, text, possible)
-    if score is None:
-        percent = _PERCENT.match(text)
-        number = _NUMBER.match(text)
-        if percent:
-            score = round(float(percent.group(1)) / 100.0 * possible, 2)
-        elif number and grading_type == "percent":
-            score = round(float(number.group(1)) / 100.0 * possible, 2)
-        elif number:
-            score = float(number.group(1))
-    if score is None or grading_type == "not_graded":
+    parsed = _interpret(grading_type, posted, points_possible)
+    if grading_type in _POINTED:
+        score = parsed
+    elif grading_type == "pass_fail":  # full points or none; anything else is no grade
+        value = parsed if parsed is not None else 0.0
+        score = (
+            float(points_possible)
+            if points_possible is not None and value == float(points_possible)
+            else 0.0
+            if value == 0.0
+            else None
+        )
+    else:  # not_graded
+        score = None
+    if strict and (parsed is None or score is None):
         raise InvalidGrade(f"{posted!r} is not a grade for a {grading_type} assignment")
-    if possible <= 0:
-        # Canvas's score_to_grade keeps the grade entered on a zero-point pass/fail, letter or GPA
-        # assignment: its score (0) could be any grade. Without this, "complete" became
-        # "incomplete" and "B" became "F".
-        named = _named_grade(grading_type, text)
-        if named is not None:
-            return score, named
-    return score, grade_for_score(grading_type, score, possible)
-
-
-def _named_grade(grading_type: str, text: str) -> str | None:
-    """The grade ``text`` names on this grading type, spelled as Canvas stores it; else None."""
-    lowered = text.lower()
-    if grading_type == "pass_fail":
-        return "complete" if lowered in _PASS else "incomplete" if lowered in _FAIL else None
-    if grading_type in ("letter_grade", "gpa_scale"):
-        scheme = LETTER_SCHEME if grading_type == "letter_grade" else GPA_SCHEME
-        return next((name for name, _ in scheme if name.lower() == lowered), None)
-    return None
+    if score is None:
+        return None, None
+    return score, grade_for_score(grading_type, score, points_possible, posted)

@@ -29,6 +29,8 @@ class Settings:
     size: str = "small"
     # Check every emitted Live Event against its schema (a strict mode for test suites).
     validate_events: bool = False
+    # Refuse posted grades Canvas cannot read (400) instead of clearing the grade as Canvas does.
+    strict_grades: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 

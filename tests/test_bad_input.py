@@ -592,30 +592,42 @@ def not_a_grade(text: str, kind: str) -> dict:
     return message(f"{text!r} is not a grade for a {kind} assignment")
 
 
-# (grading type, assignment, posted grade, answer): "not" is 400 (a mock choice: see the module's
-# fidelity note), a (score, grade) pair is what Canvas makes of it (a 200 write).
+# (grading type, assignment, posted grade, answer): a (score, grade) pair is what Canvas makes of
+# it, a 200 write: a grade Canvas cannot read clears the graded submission (``grade = nil unless
+# score``), except on pass/fail, where it reads as zero. "not" is 400: a score too big to carry
+# (Canvas fails on Infinity). ``create_app(strict_grades=True)`` refuses the unreadable ones
+# instead (tests/test_write_path.py).
+CLEARED = (None, None)
 INVALID_GRADES = [
-    ("points", 3, "A++", "not"),
-    ("points", 3, "-", "not"),
-    ("points", 3, "1e400", "not"),
-    ("points", 3, "NaN", "not"),
-    ("points", 3, "Infinity", "not"),
-    ("points", 3, "1" * 400, "not"),
-    ("points", 3, "12,5", "not"),
-    ("points", 3, "Complete", "not"),
+    ("points", 3, "A++", CLEARED),
+    ("points", 3, "-", CLEARED),
+    ("points", 3, "1e400", CLEARED),  # Canvas's number pattern has no exponent
+    ("points", 3, "NaN", CLEARED),
+    ("points", 3, "Infinity", CLEARED),
+    ("points", 3, "1" * 400, "not"),  # a number, but Infinity as a float
+    ("points", 3, "12,5", CLEARED),
+    ("points", 3, "5.", CLEARED),  # "\d*\.?\d+": a point needs a digit after it
+    ("points", 3, " 5", CLEARED),  # no stripping: Ruby's ^ is at a line's start
+    ("points", 3, "5\n", (5.0, "5")),  # ...and $ before its newline
+    ("points", 3, "Complete", CLEARED),  # `when "pass", "complete"` is case-sensitive
     ("points", 3, "complete", (20.0, "20")),  # Canvas's interpret_grade: full points on any type
-    ("percent", 5, "85%%", "not"),
-    ("percent", 5, "ten", "not"),
-    ("percent", 5, "-1e3", "not"),
-    ("letter_grade", 6, "A++", "not"),
-    ("letter_grade", 6, "E", "not"),
+    ("percent", 5, "85%%", CLEARED),
+    ("percent", 5, "ten", CLEARED),
+    ("percent", 5, "-1e3", CLEARED),
+    ("percent", 5, "85", (85.0, "85%")),  # a bare number is points, on a percent assignment too
+    ("letter_grade", 6, "A++", CLEARED),
+    ("letter_grade", 6, "E", CLEARED),
     ("letter_grade", 6, "incomplete", (0.0, "F")),
+    ("letter_grade", 6, "b+", (44.5, "B+")),  # scheme keys are case-insensitive; top of range
     ("gpa_scale", 9, "5.0", (5.0, "0.0")),  # not on the scale: read as 5 points, 5% is "0.0"
-    ("gpa_scale", 9, "A", "not"),
-    ("gpa_scale", 9, "4.0.0", "not"),
-    ("pass_fail", 8, "maybe", "not"),
-    ("pass_fail", 8, "✓", "not"),
-    ("pass_fail", 8, "NaN", "not"),
+    ("gpa_scale", 9, "4", (100.0, "4.0")),  # numeric keys compare as numbers
+    ("gpa_scale", 9, "A", CLEARED),
+    ("gpa_scale", 9, "4.0.0", CLEARED),
+    ("pass_fail", 8, "maybe", (0.0, "incomplete")),  # nil.to_f is 0.0: no points
+    ("pass_fail", 8, "\u2713", (0.0, "incomplete")),
+    ("pass_fail", 8, "NaN", (0.0, "incomplete")),
+    ("pass_fail", 8, "Complete", (0.0, "incomplete")),
+    ("pass_fail", 8, "3", CLEARED),  # neither full points nor none
 ]
 
 
@@ -971,10 +983,11 @@ def _rest_cases() -> list[BadInput]:
             "rest",
             "PUT",
             SUB.format(a=3, u=4),
-            400,
-            not_a_grade("1e+300", "points"),
+            200,
             as_="teacher",
-            json=grade_json(1e300),
+            json=grade_json(1e300),  # "1.0e+300" to Canvas: no number it reads, so cleared
+            writes=True,
+            fields={"score": None, "grade": None},
         ),
         case(
             "put-submission-array",
@@ -1055,11 +1068,12 @@ def _rest_cases() -> list[BadInput]:
             "rest",
             "PUT",
             SUB.format(a=3, u=4),
-            400,
-            not_a_grade("%FF%FE", "points"),
+            200,
             as_="teacher",
             data=b"submission[posted_grade]=%FF%FE",
             content_type="application/x-www-form-urlencoded",
+            writes=True,
+            fields={"score": None, "grade": None},
         ),
         case(
             "put-wrong-content-type",
@@ -1137,11 +1151,8 @@ def _rest_cases() -> list[BadInput]:
             200,
             as_="teacher",
             json={"grade_data": {"4": {"posted_grade": "A++"}, "5": {"posted_grade": "3"}}},
-            writes="progress",
-            fields={
-                "workflow_state": "failed",
-                "message": "Invalid grade(s), nothing was changed: 'A++' for User with API id '4'",
-            },
+            writes=True,  # student 4's grade is cleared, student 5's is 3: the job completes
+            fields={"workflow_state": "completed", "message": None},
         ),
         case(
             "bulk-malformed-json",
@@ -1719,13 +1730,13 @@ def _control_cases() -> list[BadInput]:
             json={"course_id": 1, "assignment_id": 3, "user_id": 4, "excuse": "yes"},
         ),
         case(
-            "ctl-grades-invalid-grade",
+            "ctl-grades-unreadable-grade",
             "control",
             "POST",
             f"{m}/grades",
             400,
-            not_a_grade("A++", "points"),
-            json={"course_id": 1, "assignment_id": 3, "user_id": 4, "posted_grade": "A++"},
+            not_a_grade("1" * 400, "points"),
+            json={"course_id": 1, "assignment_id": 3, "user_id": 4, "posted_grade": "1" * 400},
         ),
         case(
             "ctl-grades-deleted-assignment",

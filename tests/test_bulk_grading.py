@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockcanvas import schemas
+from mockcanvas import create_app, schemas
 from mockcanvas.services.progress import JOB_REQUEST_ID
 from tests.grading_support import Grading, check_all_events, snapshot
 from tests.support import BASE, NOT_FOUND, UNAUTHENTICATED, UNAUTHORIZED
@@ -114,7 +114,24 @@ def test_students_may_be_named_by_sis_id(g):
     assert g.store.submission_for(g.id("points_assignment"), student.id).grade == "4"
 
 
-def test_one_invalid_grade_fails_the_progress_and_changes_nothing(g):
+def test_a_grade_canvas_cannot_read_clears_that_grade_and_the_job_completes(g):
+    student, other = g.id("student"), g.id("student_no_sis")
+    assignment = g.id("letter_grade_assignment")
+    assert g.store.submission_for(assignment, other).grade is not None  # a grade to clear
+    response = post_assignment(
+        g,
+        "letter_grade_assignment",
+        {f"grade_data[{student}][posted_grade]": "A", f"grade_data[{other}][posted_grade]": "Q"},
+    )
+    progress = progress_of(response)
+    assert (progress["workflow_state"], progress["message"]) == ("completed", None)
+    assert g.store.submission_for(assignment, student).grade == "A"
+    cleared = g.store.submission_for(assignment, other)
+    assert (cleared.grade, cleared.score) == (None, None)
+
+
+def test_with_strict_grades_one_unreadable_grade_fails_the_job_and_changes_nothing():
+    g = Grading(create_app(strict_grades=True))
     student, other = g.id("student"), g.id("student_no_sis")
     state = snapshot(g.inst)
     response = post_assignment(

@@ -92,9 +92,11 @@ def test_refusals_are_errors_that_change_nothing(mock):
     world = mock.world
     before = len(mock.store.grade_changes)
     with pytest.raises(MockCanvasError) as refused:
-        mock.grade(world.student, world.points_assignment, "banana")
+        mock.grade(world.student, world.points_assignment, "9" * 400)  # Infinity as a float
     assert refused.value.status == 400
-    assert refused.value.body == {"message": "'banana' is not a grade for a points assignment"}
+    assert refused.value.body == {
+        "message": f"{'9' * 400!r} is not a grade for a points assignment"
+    }
     with pytest.raises(MockCanvasError) as missing:
         mock.grade(world.student, world.deleted_assignment, "1")
     assert (missing.value.status, missing.value.body) == (404, NOT_FOUND)

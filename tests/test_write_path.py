@@ -210,25 +210,92 @@ def test_an_unposted_grade_changes_only_the_unposted_scores(g):
 
 # -- refusals change nothing -----------------------------------------------------------------------
 
-INVALID = [
-    ("points_assignment", "abc"),
-    ("percent_assignment", "ten percent"),
-    ("letter_grade_assignment", "Z+"),
-    ("pass_fail_assignment", "maybe"),
-    ("points_assignment", ["9"]),
-    ("points_assignment", "9" * 400),  # a float too large for JSON
-    ("percent_assignment", "1e3"),
+# Posted grades Canvas cannot read, and what it stores: `compute_grade_and_score` finds no score,
+# and the submission's `infer_values` drops the grade with it (`grade = nil unless score`): the
+# grade is cleared, with its audit row and grade_change. Pass/fail reads it as no points.
+UNREADABLE = [
+    ("points_assignment", "abc", None, None),
+    ("points_assignment", "5.", None, None),
+    ("percent_assignment", "ten percent", None, None),
+    ("percent_assignment", "1e3", None, None),
+    ("letter_grade_assignment", "Z+", None, None),
+    ("pass_fail_assignment", "maybe", "incomplete", 0.0),
 ]
 
 
+@pytest.mark.parametrize(("assignment", "posted", "grade", "score"), UNREADABLE)
+def test_a_grade_canvas_cannot_read_is_stored_as_canvas_stores_it(
+    g, assignment, posted, grade, score
+):
+    before = submission(g, assignment)
+    old_grade, old_score = before.grade, before.score
+    assert old_grade is not None and old_grade != grade, "the seeded grade must be there to clear"
+    rows, seq = len(g.audit_rows()), g.last_seq()
+    response = g.put_grade(g.id(assignment), g.id("student"), posted_grade=posted)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    schemas.validate("submission", body)
+    assert (body["grade"], body["score"]) == (grade, score)
+    assert len(g.audit_rows()) == rows + 1
+    row = g.audit_rows()[-1]
+    assert (row.grade_before, row.grade_after) == (old_grade, grade)
+    assert (row.score_before, row.score_after) == (old_score, score)
+    events = g.events(after=seq)
+    assert [e.name for e in events][:1] == ["grade_change"]
+    change = events[0].payload["body"]
+    assert (change["grade"], change["score"]) == (grade, score)
+    assert (change["old_grade"], change["old_score"]) == (old_grade, old_score)
+
+
+def test_an_unreadable_grade_on_an_ungraded_submission_changes_nothing(g):
+    assignment, student = g.id("points_assignment"), g.id("student")
+    assert g.put_grade(assignment, student, posted_grade="").status_code == 200
+    state, seq = snapshot(g.inst), g.last_seq()
+    response = g.put_grade(assignment, student, posted_grade="abc")
+    assert response.status_code == 200
+    assert (response.get_json()["grade"], response.get_json()["score"]) == (None, None)
+    assert g.events(after=seq) == []
+    assert snapshot(g.inst) == state
+
+
+# Refused in either mode: a grade that is not text or a number, and a number too big to carry.
+INVALID = [
+    ("points_assignment", ["9"]),
+    ("points_assignment", "9" * 400),  # a float too large for JSON (Canvas fails on Infinity)
+]
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["canvas", "strict"])
 @pytest.mark.parametrize(("assignment", "posted"), INVALID)
-def test_an_invalid_grade_is_400_and_changes_nothing(g, assignment, posted):
+def test_an_invalid_grade_is_400_and_changes_nothing(assignment, posted, strict):
+    g = Grading(create_app(strict_grades=strict))
     state = snapshot(g.inst)
     response = g.put_grade(g.id(assignment), g.id("student"), posted_grade=posted)
     assert response.status_code == 400
     schemas.validate("error", response.get_json())
     assert set(response.get_json()) == {"message"}
     assert snapshot(g.inst) == state
+
+
+@pytest.mark.parametrize(("assignment", "posted", "grade", "score"), UNREADABLE)
+def test_strict_grades_refuse_what_canvas_would_clear(assignment, posted, grade, score):
+    g = Grading(create_app(strict_grades=True))
+    kind = g.store.assignments[g.id(assignment)].grading_type
+    state = snapshot(g.inst)
+    response = g.put_grade(g.id(assignment), g.id("student"), posted_grade=posted)
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"message": f"{posted!r} is not a grade for a {kind} assignment"},
+    )
+    assert snapshot(g.inst) == state
+
+
+def test_strict_grades_still_take_every_grade_canvas_reads():
+    g = Grading(create_app(strict_grades=True))
+    for assignment, posted, grade, score in GRADES:
+        response = g.put_grade(g.id(assignment), g.id("student"), posted_grade=posted)
+        assert response.status_code == 200, response.get_json()
+        assert (response.get_json()["grade"], response.get_json()["score"]) == (grade, score)
 
 
 def test_a_deleted_assignment_is_not_found(g):

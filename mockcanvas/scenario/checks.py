@@ -278,7 +278,9 @@ class Checker:
     def _grade(self, assignment: dict, value: str | int | float, path: str) -> None:
         grading_type = assignment.get("grading_type", "points")
         try:
-            parse_posted_grade(grading_type, grade_text(value), assignment.get("points_possible"))
+            parse_posted_grade(
+                grading_type, grade_text(value), assignment.get("points_possible"), strict=True
+            )
         except InvalidGrade:
             self.problem(path, f"{value!r} is not a grade for a {grading_type} assignment")
 

@@ -99,7 +99,7 @@ def _process(
                     continue
                 posted = str(posted)
                 try:
-                    grading.parse_grade(assignment, posted)
+                    grading.parse_grade(assignment, posted, strict=inst.settings.strict_grades)
                 except BadRequest:
                     invalid.append(f"{posted!r} for User with API id '{raw_id}'")
                     continue

@@ -85,11 +85,15 @@ def gradable_assignment(store: Store, course_id: int, assignment_id: int) -> Ass
 MAX_SCORE = 1e15
 
 
-def parse_grade(assignment: Assignment, posted_grade: str) -> tuple[float | None, str | None]:
-    """A posted grade as (score, grade) for the assignment; BadRequest when it means nothing."""
+def parse_grade(
+    assignment: Assignment, posted_grade: str, *, strict: bool = False
+) -> tuple[float | None, str | None]:
+    """A posted grade as (score, grade) for the assignment, as Canvas reads it: one it cannot
+    read clears the grade. BadRequest for a score too big to carry (Canvas fails on Infinity),
+    and with ``strict`` (``create_app(strict_grades=True)``) for a grade Canvas cannot read."""
     try:
         score, grade_text = parse_posted_grade(
-            assignment.grading_type, posted_grade, assignment.points_possible
+            assignment.grading_type, posted_grade, assignment.points_possible, strict=strict
         )
     except InvalidGrade as error:
         raise BadRequest(str(error)) from None
@@ -116,7 +120,9 @@ def grade(
     if posted_grade is None and excuse is None:
         raise BadRequest("submission[posted_grade] or submission[excuse] is required")
     if posted_grade is not None:
-        score, grade_text = parse_grade(assignment, posted_grade)
+        score, grade_text = parse_grade(
+            assignment, posted_grade, strict=inst.settings.strict_grades
+        )
     with inst.write_lock:
         submission = _submission(inst, assignment, student_id)
         store.touch(submission)  # reset puts its fields back (mockcanvas/undo.py)
