@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 # String#to_f: leading whitespace, a sign, digits (single underscores between them), a fraction,
 # an exponent only when it has digits; anything after is ignored, and no digits at all is 0.0.
@@ -28,20 +29,27 @@ def to_f(text: str) -> float:
 
 
 def to_s(value: float) -> str:
-    """``Float#to_s``: shortest round-trip digits, ``"5.0"``, exponent form below 1e-4 and from
-    1e16 on as ``"1.0e-05"`` / ``"1.0e+16"``, and ``"Infinity"``/``"NaN"``."""
+    """``Float#to_s``: the shortest digits that read back, fixed notation from 1e-4 up to where
+    the digits end by 1e16 (``"1234567890123456.8"``, but ``"1.0e+15"``), else ``"1.0e-05"`` /
+    ``"1.25e+20"``; ``"Infinity"`` and ``"NaN"``."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
-    text = repr(float(value))
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    if "." not in mantissa:
-        mantissa += ".0"
-    sign = "-" if exponent.startswith("-") else "+"
-    return f"{mantissa}e{sign}{exponent.lstrip('+-').zfill(2)}"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    _, digit_tuple, exponent = Decimal(repr(abs(float(value)))).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    decpt = len(digits) + exponent  # where the point goes, counted from the first digit
+    lead = "-" if value < 0 else ""
+    if decpt > 0 and ((decpt < len(digits) and decpt <= 16) or decpt <= 15):
+        if decpt >= len(digits):
+            return f"{lead}{digits}{'0' * (decpt - len(digits))}.0"
+        return f"{lead}{digits[:decpt]}.{digits[decpt:]}"
+    if -3 <= decpt <= 0:
+        return f"{lead}0.{'0' * -decpt}{digits}"
+    power = decpt - 1
+    return f"{lead}{digits[0]}.{digits[1:] or '0'}e{'-' if power < 0 else '+'}{abs(power):02d}"
 
 
 def round_if_whole(value: float) -> str:
@@ -58,10 +66,10 @@ def round_half_up(value: float, digits: int) -> float:
     if value == 0.0 or not math.isfinite(value):
         return value
     _, binexp = math.frexp(value)
-    if digits >= 17 - (binexp // 4 if binexp > 0 else binexp // 3 - 1):
+    if digits >= 17 - (_c_div(binexp, 4) if binexp > 0 else _c_div(binexp, 3) - 1):
         return value  # float_round_overflow: already exact at this many digits
-    if value > 0 and digits < -(binexp // 3 + 1 if binexp > 0 else binexp // 4):
-        return 0.0  # float_round_underflow
+    if digits < -(_c_div(binexp, 3) + 1 if binexp > 0 else _c_div(binexp, 4)):
+        return 0.0  # float_round_underflow: too small to reach the last digit kept
     scale = 10.0**digits
     scaled = value * scale
     whole = math.floor(abs(scaled))
@@ -73,3 +81,8 @@ def round_half_up(value: float, digits: int) -> float:
     elif value < 0 and (rounded - 0.5) / scale >= value:
         rounded -= 1
     return rounded / scale
+
+
+def _c_div(a: int, b: int) -> int:
+    """C's integer division, which truncates toward zero (Python's // floors)."""
+    return int(a / b)

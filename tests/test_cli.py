@@ -61,3 +61,49 @@ def test_world_lists_landmarks_and_tokens():
         check=True,
     )
     assert again.stdout == result.stdout
+
+
+def _graded(url: str, posted: str) -> tuple[int, dict]:
+    response = requests.put(
+        f"{url}/api/v1/courses/1/assignments/3/submissions/4",
+        json={"submission": {"posted_grade": posted}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    return response.status_code, response.json()
+
+
+def test_serve_reads_grades_as_canvas_does_unless_strict_grades():
+    """Canvas clears a grade it cannot read; ``--strict-grades`` answers 400 instead."""
+    answers = {}
+    for flags in ([], ["--strict-grades"]):
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mockcanvas",
+                "serve",
+                "--port",
+                "0",
+                "--admin-token",
+                TOKEN,
+                *flags,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            url = process.stdout.readline().strip().split(" serving ")[1]
+            answers[tuple(flags)] = (_graded(url, "A++"), _graded(url, "7"))
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=10) == 0
+            process.stdout.close()
+    (status, body), (then, seven) = answers[()]
+    assert (status, body["grade"], body["score"]) == (200, None, None)
+    assert (then, seven["grade"], seven["score"]) == (200, "7", 7.0)
+    (status, body), (then, seven) = answers[("--strict-grades",)]
+    assert (status, body) == (400, {"message": "'A++' is not a grade for a points assignment"})
+    assert (then, seven["grade"], seven["score"]) == (200, "7", 7.0)
