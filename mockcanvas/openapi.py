@@ -1064,13 +1064,15 @@ def _control_operations(guarded: bool) -> Iterator[dict]:
 
 
 _PAGE_NUMBER = _digits("[0-9]+")
+# Where a stream resumes: an id it sent (`<generation>-<seq>`) or a bare seq (the older form).
+_STREAM_ID = _digits("([0-9]+-)?[0-9]+")
 # One server-sent event of the stream, as a client parses it.
 _SSE_EVENT = {
     "type": "object",
     "required": ["event", "data"],
     "properties": {
         "event": {"enum": ["live_event", "reset"]},
-        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "id": {"type": "string", "pattern": "^[0-9]+-[0-9]+$"},
         "data": {"type": "string", "minLength": 2},
         "retry": {"type": "integer"},
     },
@@ -1167,9 +1169,12 @@ def _inspector_operations(control, errors) -> Iterator[dict]:
         "The Live Events inbox as server-sent events",
         {
             "200": {
-                "description": "Per event `id:` its `seq`, `event: live_event`, `data:` the "
-                "inbox entry of `GET /_mockcanvas/live_events`; `event: reset` when the inbox was "
-                "emptied (numbering starts over); a comment every second while idle.",
+                "description": "First `retry: 2000` with `id:` where the stream starts; per "
+                "event `id: <generation>-<seq>` (`generation`: how often the inbox was emptied "
+                "since the server started), `event: live_event`, `data:` the inbox entry of "
+                "`GET /_mockcanvas/live_events`; `event: reset` with `id: <generation>-0` when the "
+                "inbox was emptied (numbering starts over) or the resume id is from another "
+                "history, then that history from its start; a comment every second while idle.",
                 "content": {"text/event-stream": {"schema": _SSE_EVENT}},
             },
             "503": _json(
@@ -1183,10 +1188,15 @@ def _inspector_operations(control, errors) -> Iterator[dict]:
                 "name": "Last-Event-ID",
                 "in": "header",
                 "required": False,
-                "description": "Resume after this `seq` (EventSource sends it on reconnecting).",
-                "schema": _digits("[0-9]+"),
+                "description": "Resume after this id (EventSource sends the last one on "
+                "reconnecting): `<generation>-<seq>` of the current generation resumes after "
+                "`seq`; another generation, or a `seq` not reached yet, gets `event: reset` and "
+                "the whole new history. A bare `<seq>` is taken as the current generation's (it "
+                "cannot see a reset it missed). A restarted server counts from generation 0 "
+                "again: `0-<seq>` at or below its last seq resumes after it.",
+                "schema": _STREAM_ID,
             },
-            _query("after", "Start after this `seq` (the header wins).", _PAGE_NUMBER),
+            _query("after", "As `Last-Event-ID` (the header wins).", _STREAM_ID),
             _query(
                 "backlog",
                 "Without either: start with the last this many events (default 50, at most 500).",
@@ -1200,7 +1210,10 @@ def _inspector_operations(control, errors) -> Iterator[dict]:
             ),
         ],
         notes="a stream ends after `timeout`; EventSource reconnects with `Last-Event-ID`",
-        errors=errors("A parameter or `Last-Event-ID` that is not a whole number."),
+        errors=errors(
+            "`Last-Event-ID` or `after` not of the form `<generation>-<seq>` or `<seq>`, or "
+            "another parameter not a number."
+        ),
         tags=tags,
     )
 
