@@ -72,6 +72,53 @@ def can_see_student(store: Store, user: User, course: Course, student_id: int) -
     )
 
 
+# Enrollments whose role holds :read_roster by default: they see the course's students (observers
+# do not, and see only themselves).
+ROSTER_ENROLLMENTS = frozenset(
+    {"TeacherEnrollment", "TaEnrollment", "DesignerEnrollment", "StudentEnrollment"}
+)
+
+
+def student_visible_to(store: Store, user: User, course: Course, student_id: int) -> bool:
+    """``course.students_visible_to(user, include: :priors).include?(student)``, for one student.
+
+    Canvas looks the student up through this before it checks the right to grade, so a student a
+    grader cannot see is not found (404) rather than unauthorized: the roster holders see every
+    student (a section-limited one, their sections'), anyone else only themselves.
+    """
+    if is_account_admin(store, user):
+        sections = None
+    elif any(
+        e.course_id == course.id and e.type in ROSTER_ENROLLMENTS and e.workflow_state == "active"
+        for e in store.user_enrollments(user.id)
+    ):
+        sections = _roster_sections(store, user, course)
+    elif student_id != user.id:
+        return False
+    else:
+        sections = None
+    return any(
+        e.course_id == course.id
+        and e.type in STUDENT_ENROLLMENTS
+        and (sections is None or e.section_id in sections)
+        for e in store.user_enrollments(student_id)
+    )
+
+
+def _roster_sections(store: Store, user: User, course: Course) -> set[int] | None:
+    """The sections a user limited to their own sections sees, or None for the whole course."""
+    mine = [
+        e
+        for e in store.user_enrollments(user.id)
+        if e.course_id == course.id
+        and e.type in ROSTER_ENROLLMENTS
+        and e.workflow_state == "active"
+    ]
+    if mine and all(e.limit_privileges_to_course_section for e in mine):
+        return {e.section_id for e in mine}
+    return None
+
+
 def visible_student_ids(store: Store, user: User, course: Course) -> set[int]:
     """``course.students_visible_to(user, include: :priors_and_deleted)`` as user ids.
 

@@ -861,8 +861,8 @@ def _rest_cases() -> list[BadInput]:
             "rest",
             "PUT",
             "/api/v1/courses/3/assignments/17/submissions/4",
-            401,
-            UNAUTHORIZED,
+            404,
+            NOT_FOUND,  # not among the students the grader sees
             as_="teacher",
             json=grade_json("1"),
         ),
@@ -871,8 +871,8 @@ def _rest_cases() -> list[BadInput]:
             "rest",
             "PUT",
             SUB.format(a=3, u=4),
-            401,
-            UNAUTHORIZED,
+            404,
+            NOT_FOUND,  # not among the students the grader sees
             as_="other_teacher",
             json=grade_json("1"),
         ),
@@ -1761,8 +1761,8 @@ def _control_cases() -> list[BadInput]:
             "control",
             "POST",
             f"{m}/grades",
-            401,
-            UNAUTHORIZED,
+            404,
+            NOT_FOUND,  # not among the students the grader sees
             json={
                 "course_id": 1,
                 "assignment_id": 3,

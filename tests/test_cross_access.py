@@ -245,13 +245,17 @@ def _rows() -> list[tuple[str, str, str, str, str]]:
     add(SUBMISSION, "GET", ["section_limited_ta"], "other_section", MISSING)
     add(SUBMISSION, "GET", FOREIGNERS, "course_b", MISSING)
     add(SUBMISSION, "GET", OUTSIDERS, "course_a", MISSING)
-    # Grading: only the course's graders, and a section-limited one only in their sections.
+    # Grading: only the course's graders, and a section-limited one only in their sections. A
+    # single grade looks the student up among those the caller sees before it checks the right
+    # to grade (not found); bulk grading checks the course right first, then skips the students
+    # its caller does not see.
     for method, route in (("PUT", SUBMISSION), ("POST", BULK_COURSE), ("POST", BULK_ASSIGNMENT)):
         add(route, method, ["student"], "other_student", UNAUTH)
         add(route, method, ["student"], "self", UNAUTH)
-        add(route, method, FOREIGNERS, "course_b", UNAUTH)
-        add(route, method, OUTSIDERS, "course_a", UNAUTH)
-        limited = UNAUTH if route == SUBMISSION else UNFOUND_STUDENT
+        elsewhere = MISSING if route == SUBMISSION else UNAUTH
+        add(route, method, FOREIGNERS, "course_b", elsewhere)
+        add(route, method, OUTSIDERS, "course_a", elsewhere)
+        limited = MISSING if route == SUBMISSION else UNFOUND_STUDENT
         add(route, method, ["section_limited_ta"], "other_section", limited)
     # A Progress: its starter, admins and the context's graders.
     add(PROGRESS, "GET", ["student", *OUTSIDERS], "teachers_progress", UNAUTH)

@@ -319,14 +319,30 @@ def test_a_student_not_in_the_course_is_not_found(g):
     ("grader", "student"),
     [
         ("student", "student"),
-        ("student", "student_no_sis"),
-        ("section_limited_ta", "student_no_sis"),
+        ("student", "student_no_sis"),  # students see the roster: found, then refused
     ],
 )
 def test_graders_without_the_right_are_unauthorized(g, grader, student):
     state = snapshot(g.inst)
     response = g.put_grade(g.id("points_assignment"), g.id(student), as_=grader, posted_grade="1")
     assert (response.status_code, response.get_json()) == (401, UNAUTHORIZED)
+    assert snapshot(g.inst) == state
+
+
+@pytest.mark.parametrize(
+    ("grader", "student"),
+    [
+        ("section_limited_ta", "student_no_sis"),  # another section's student
+        ("other_teacher", "student"),  # a teacher of another course
+        ("no_grade_log_admin", "student"),  # an account role without the roster right
+    ],
+)
+def test_a_student_the_grader_cannot_see_is_not_found(g, grader, student):
+    """Canvas's update looks the student up in ``students_visible_to(grader)`` before it asks
+    for the right to grade, so a student out of the grader's sight is a 404, not a 401."""
+    state = snapshot(g.inst)
+    response = g.put_grade(g.id("points_assignment"), g.id(student), as_=grader, posted_grade="1")
+    assert (response.status_code, response.get_json()) == (404, NOT_FOUND)
     assert snapshot(g.inst) == state
 
 

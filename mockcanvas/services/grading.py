@@ -62,11 +62,14 @@ def student_enrollment(store: Store, course_id: int, user_id: int) -> Enrollment
 
 
 def _authorize_grader(store: Store, grader: User | None, assignment: Assignment, student_id: int):
+    """Canvas's order: the student is looked up among those the grader sees (else 404), and only
+    then is the right to grade checked (401)."""
     course = store.courses[assignment.course_id]
-    if not permissions.can_manage_grades(store, grader, course):
+    if grader is None:
         raise Unauthorized()
-    assert grader is not None
-    if not permissions.can_see_student(store, grader, course, student_id):
+    if not permissions.student_visible_to(store, grader, course, student_id):
+        raise NotFound()
+    if not permissions.can_manage_grades(store, grader, course):
         raise Unauthorized()
 
 
