@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from mockcanvas import create_app, state
+from mockcanvas import create_app, permissions, state
 from mockcanvas.controls import controls
 from mockcanvas.instance import current_instance
 from mockcanvas.live_server import LiveServer
@@ -295,6 +295,9 @@ def _rows() -> list[tuple[str, str, str, str, str]]:
         docs = ["course_b_user", "course_b_enrollment", "course_b_override"]
         if actor == "section_limited_ta":
             docs.remove("course_b_user")  # a grader of the student's course reads their profile
+            # Mutations::SetOverrideScore checks only the course-level right: see
+            # test_a_section_limited_ta_overrides_another_sections_student_as_canvas_lets_it.
+            docs.remove("course_b_override")
         rows += _graphql_rows(actor, aimed, docs)
     rows += _graphql_rows("student", "own", ["course_b_override", "course_b_post_grades"])
     add(GRAPHQL, "POST", ["student", "other_teacher"], "teachers_progress", GQL_NULL)
@@ -790,6 +793,29 @@ def test_the_public_prefix_opens_no_other_control_route(world, path):
     assert head.split(b"\r\n")[0].split()[:2] == [b"HTTP/1.1", b"404"]
     assert json.loads(body) == NOT_FOUND
     assert world.token("admin").encode() not in answer
+
+
+def test_a_section_limited_ta_overrides_another_sections_student_as_canvas_lets_it(world):
+    """Canvas's setOverrideScore asks for ``:manage_grades`` on the course and nothing about
+    sections, so the mock lets a section-limited TA override a student it cannot otherwise see."""
+    url, ids, body, headers = send(
+        world, GRAPHQL, "POST", "section_limited_ta", "other_section_override"
+    )
+    enrollment = world.inst.store.enrollments[int(ids["enrollment"])]
+    assert not permissions.can_see_student(
+        world.inst.store,
+        world.inst.store.users[world.inst.store.landmarks["section_limited_ta"]],
+        world.inst.store.courses[enrollment.course_id],
+        enrollment.user_id,
+    )
+    try:
+        response = world.session.post(url, headers=headers, timeout=10, **body)
+        assert response.status_code == 200
+        assert response.json()["data"]["setOverrideScore"]["grades"]["overrideScore"] == 12.0
+        assert world.inst.store.course_score(enrollment.id).override_score == 12.0
+    finally:
+        state.reset(world.inst)
+        world.unchanged.pop("fingerprint", None)
 
 
 # -- leaks through the side ----------------------------------------------------------------------
