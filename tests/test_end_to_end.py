@@ -157,7 +157,7 @@ def test_control_override_and_post_grades(app):
         ({"course_id": "1", "assignment_id": 3, "user_id": 4, "posted_grade": "1"}, 400),
         ({"course_id": 1, "assignment_id": 3, "user_id": 4, "posted_grade": True}, 400),
         ({"course_id": 1, "assignment_id": 3, "user_id": 4, "excuse": "yes"}, 400),
-        ({"course_id": 1, "assignment_id": 3, "user_id": 4, "posted_grade": "zz"}, 400),
+        ({"course_id": 1, "assignment_id": 3, "user_id": 4, "posted_grade": "9" * 400}, 400),
         ({"course_id": 1, "assignment_id": 3, "user_id": 4, "surprise": 1}, 400),
         ({"course_id": 999, "assignment_id": 3, "user_id": 4, "posted_grade": "1"}, 404),
         ({"course_id": 1, "assignment_id": 3, "user_id": 999, "posted_grade": "1"}, 404),

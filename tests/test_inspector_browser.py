@@ -216,30 +216,52 @@ def test_filters_hide_non_matching_events(page, driver, world):
     assert not_reloaded(driver)
 
 
-def test_values_are_shown_as_text_never_as_markup(page, driver):
-    select_course(driver, HOMEWORK.course_id)
-    hostile = "<img src=x onerror=alert(1)>"
-    events = inbox(page)
-    body = {
-        "course_id": HOMEWORK.course_id,
-        "assignment_id": HOMEWORK.assignment_id,
-        "user_id": HOMEWORK.student_id,
-        "grader_id": HOMEWORK.grader_id,
-        "posted_grade": hostile,
-    }
-    refused = requests.post(page + "/_mockcanvas/grades", json=body, timeout=10)
-    assert refused.status_code == 400
-    message = refused.json()["message"]
-    assert hostile in message
+def test_values_are_shown_as_text_never_as_markup(driver):
+    """A strict-grades server refuses the hostile grade and its message quotes it: the page
+    shows that message as text, runs nothing and emits nothing."""
+    with browser.live_inspector(strict_grades=True) as url:
+        open_inspector(driver, url)
+        driver.execute_script("window.__marker = 1;")
+        try:
+            select_course(driver, HOMEWORK.course_id)
+            hostile = "<img src=x onerror=alert(1)>"
+            events = inbox(url)
+            body = {
+                "course_id": HOMEWORK.course_id,
+                "assignment_id": HOMEWORK.assignment_id,
+                "user_id": HOMEWORK.student_id,
+                "grader_id": HOMEWORK.grader_id,
+                "posted_grade": hostile,
+            }
+            refused = requests.post(url + "/_mockcanvas/grades", json=body, timeout=10)
+            assert refused.status_code == 400
+            message = refused.json()["message"]
+            assert hostile in message
 
-    shown = submit_grade(driver, replace(HOMEWORK, value=hostile))
-    assert shown == message
-    result = driver.find_element(By.ID, "grade-result")
-    assert result.find_elements(By.TAG_NAME, "img") == []
+            shown = submit_grade(driver, replace(HOMEWORK, value=hostile))
+            assert shown == message
+            result = driver.find_element(By.ID, "grade-result")
+            assert result.find_elements(By.TAG_NAME, "img") == []
+            assert driver.find_elements(By.CSS_SELECTOR, "img[src='x']") == []
+            with pytest.raises(NoAlertPresentException):
+                driver.switch_to.alert.text  # noqa: B018
+            assert inbox(url) == events  # a refused grade emits nothing
+            assert not_reloaded(driver)
+        finally:
+            driver.get("about:blank")
+
+
+def test_a_grade_canvas_cannot_read_shows_as_cleared(page, driver):
+    """As Canvas does, the mock clears a grade it cannot read: the page says so rather than
+    "graded", and the feed gets the grade_change with no grade."""
+    select_course(driver, HOMEWORK.course_id)
+    seen = inbox(page)
+    shown = submit_grade(driver, replace(HOMEWORK, value="<img src=x onerror=alert(1)>"))
+    assert shown == "cleared: Canvas reads no grade in that"
+    change = next(e for e in inbox(page)[len(seen) :] if e["event_name"] == "grade_change")
+    assert (change["event"]["body"]["grade"], change["event"]["body"]["score"]) == (None, None)
+    wait(driver).until(lambda d: feed_items(d, f"[data-event-id='{event_key(change)}']"))
     assert driver.find_elements(By.CSS_SELECTOR, "img[src='x']") == []
-    with pytest.raises(NoAlertPresentException):
-        driver.switch_to.alert.text  # noqa: B018
-    assert inbox(page) == events  # a refused grade emits nothing
     assert not_reloaded(driver)
 
 

@@ -646,8 +646,10 @@ async function grade(event) {
   };
   if ($("#grade-grader").value) body.grader_id = Number($("#grade-grader").value);
   try {
-    await control("POST", "/grades", body);
-    result.textContent = "graded";
+    const answer = await control("POST", "/grades", body);
+    // Canvas stores a grade it cannot read as no grade at all: say so, or it looks like a grade.
+    const cleared = answer?.submission?.grade === null && body.posted_grade.trim() !== "";
+    result.textContent = cleared ? "cleared: Canvas reads no grade in that" : "graded";
     result.setAttribute("data-ok", "true");
   } catch (error) {
     result.textContent = error.message;

@@ -104,8 +104,8 @@ def test_other_hosts_are_refused_and_loopback_passes(canvas, canvas_server):
 
 CLIENT = """
 import json, sys, urllib.parse, urllib.request
-base, token, path = sys.argv[1:4]
-body = urllib.parse.urlencode({"submission[posted_grade]": "3"}).encode()
+base, token, path, grade = sys.argv[1:5]
+body = urllib.parse.urlencode({"submission[posted_grade]": grade}).encode()
 request = urllib.request.Request(base + path, data=body, method="PUT",
                                  headers={"Authorization": "Bearer " + token})
 with urllib.request.urlopen(request) as reply:
@@ -119,16 +119,26 @@ def test_live_server_answers_another_process(canvas_server, canvas_events):
         f"/api/v1/courses/{assignment.course_id}/assignments/{assignment.id}"
         f"/submissions/{student.id}"
     )
+    before = canvas_server.store.submission_for(assignment.id, student.id)
+    grade = "incomplete" if before is not None and before.grade == "complete" else "complete"
     run = subprocess.run(
-        [sys.executable, "-c", CLIENT, canvas_server.base_url, canvas_server.admin_token, path],
+        [
+            sys.executable,
+            "-c",
+            CLIENT,
+            canvas_server.base_url,
+            canvas_server.admin_token,
+            path,
+            grade,
+        ],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert run.stdout.split() == ["200", "complete"], run.stderr
+    assert run.stdout.split() == ["200", grade], run.stderr
     event = canvas_events.wait_for("grade_change", student_id=student, assignment_id=assignment)
     assert event.metadata["hostname"] == "127.0.0.1"
-    assert event.body["grade"] == "complete"
+    assert event.body["grade"] == grade
 
 
 def test_canvasapi_against_the_live_server(canvas_server):
