@@ -46,15 +46,21 @@ def _limited_sections(store: Store, user: User, course: Course) -> set[int] | No
     """The sections a section-limited grader sees, or None when every section is visible."""
     if is_account_admin(store, user):
         return None
-    grader_enrollments = [
+    return _own_sections(store, user, course, GRADER_ENROLLMENTS)
+
+
+def _own_sections(
+    store: Store, user: User, course: Course, types: frozenset[str]
+) -> set[int] | None:
+    """The sections of the user's active enrollments of these types in the course when every one
+    of them is limited to its section; None when any is not (or there are none)."""
+    mine = [
         e
         for e in store.user_enrollments(user.id)
-        if e.course_id == course.id
-        and e.type in GRADER_ENROLLMENTS
-        and e.workflow_state == "active"
+        if e.course_id == course.id and e.type in types and e.workflow_state == "active"
     ]
-    if grader_enrollments and all(e.limit_privileges_to_course_section for e in grader_enrollments):
-        return {e.section_id for e in grader_enrollments}
+    if mine and all(e.limit_privileges_to_course_section for e in mine):
+        return {e.section_id for e in mine}
     return None
 
 
@@ -92,7 +98,7 @@ def student_visible_to(store: Store, user: User, course: Course, student_id: int
         e.course_id == course.id and e.type in ROSTER_ENROLLMENTS and e.workflow_state == "active"
         for e in store.user_enrollments(user.id)
     ):
-        sections = _roster_sections(store, user, course)
+        sections = _own_sections(store, user, course, ROSTER_ENROLLMENTS)
     elif student_id != user.id:
         return False
     else:
@@ -103,20 +109,6 @@ def student_visible_to(store: Store, user: User, course: Course, student_id: int
         and (sections is None or e.section_id in sections)
         for e in store.user_enrollments(student_id)
     )
-
-
-def _roster_sections(store: Store, user: User, course: Course) -> set[int] | None:
-    """The sections a user limited to their own sections sees, or None for the whole course."""
-    mine = [
-        e
-        for e in store.user_enrollments(user.id)
-        if e.course_id == course.id
-        and e.type in ROSTER_ENROLLMENTS
-        and e.workflow_state == "active"
-    ]
-    if mine and all(e.limit_privileges_to_course_section for e in mine):
-        return {e.section_id for e in mine}
-    return None
 
 
 def visible_student_ids(store: Store, user: User, course: Course) -> set[int]:
