@@ -11,6 +11,8 @@ import heapq
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
 from typing import Protocol
 
 
@@ -52,6 +54,17 @@ def _seq(event: LiveEvent) -> int:
     return event.seq
 
 
+# The filters of a query, as bits: a query's shape is the mask of the filters it names.
+_NAME, _USER, _COURSE = 1, 2, 4
+_FILTERS = (_NAME, _USER, _COURSE)
+# Per shape of two or more filters, the key of an event's combination list: its values of those
+# filters, in (name, user_id, course_id) order.
+_KEY = {
+    shape: itemgetter(*(i for i, bit in enumerate(_FILTERS) if shape & bit))
+    for shape in (_NAME | _USER, _NAME | _COURSE, _USER | _COURSE, _NAME | _USER | _COURSE)
+}
+
+
 @dataclass
 class Inbox:
     """Every event emitted, in order; thread-safe. Watchers (the event stream) wait on it.
@@ -60,6 +73,14 @@ class Inbox:
     lock), so the whole list and every per-key index below are sorted by ``seq`` and bisect on it.
     The lists only grow until ``clear()`` replaces them (never empties them in place): a reader
     that took a list and its length under the lock can walk that prefix after releasing it.
+
+    A query naming two or more filters whose narrowest single index holds more than
+    ``combine_over`` events past ``after`` gets a combination list per key it asks for (one per
+    name: ``(name, user_id, course_id)``, ``(user_id, course_id)``...), built then from that
+    index and kept in step by ``add()`` until ``clear()``. Only keys asked for are built; one
+    costs an 8-byte list slot per event it holds (each event is in at most four: one per shape),
+    and about 150 bytes when it holds none (a pair that never happened, kept so it is not
+    rebuilt).
     """
 
     _events: list[LiveEvent] = field(default_factory=list)
@@ -70,10 +91,17 @@ class Inbox:
     _by_name: dict[str, list[LiveEvent]] = field(init=False, repr=False)
     _by_user: dict[int, list[LiveEvent]] = field(init=False, repr=False)
     _by_course: dict[int, list[LiveEvent]] = field(init=False, repr=False)
+    # Combination lists built so far: per shape (a mask of _NAME, _USER, _COURSE), per key.
+    _combined: dict[int, dict[tuple, list[LiveEvent]]] = field(init=False, repr=False)
+    # Below this many events to walk, checking the other filters beats building a list.
+    combine_over: int = field(default=64, kw_only=True)
 
     def __post_init__(self) -> None:
+        if type(self.combine_over) is not int or self.combine_over < 0:
+            raise ValueError(f"combine_over must be an int >= 0, not {self.combine_over!r}")
         self._changed = threading.Condition(self._lock)
         self._by_name, self._by_user, self._by_course = {}, {}, {}
+        self._combined = {}
         for event in self._events:
             self._index(event)
 
@@ -83,6 +111,13 @@ class Inbox:
             self._by_user.setdefault(event.user_id, []).append(event)
         if event.course_id is not None:
             self._by_course.setdefault(event.course_id, []).append(event)
+        if self._combined:
+            values = (event.name, event.user_id, event.course_id)
+            # A key holding None is never built (None does not filter), so it is never found.
+            for shape, built in self._combined.items():
+                postings = built.get(_KEY[shape](values))
+                if postings is not None:
+                    postings.append(event)
 
     def add(self, event: LiveEvent) -> None:
         with self._lock:
@@ -97,6 +132,7 @@ class Inbox:
             # the events it was answering from.
             self._events = []
             self._by_name, self._by_user, self._by_course = {}, {}, {}
+            self._combined = {}
             self._generation += 1
             self._changed.notify_all()
             return count
@@ -155,28 +191,52 @@ class Inbox:
     ) -> list[LiveEvent]:
         """Events matching every filter given, oldest first; several ``names`` match any of them.
 
-        Walks the narrowest index among the filters given (counted past ``after``) from ``after``
-        on, checks the other filters, and stops at ``limit``: the cost is the answer plus the
-        events of that index the other filters reject, never the inbox's size. The lock is held
-        only to bisect and take each list's length; the walk runs after it.
+        One filter kind (or none) walks its index from ``after`` (bisected) to ``limit``: every
+        event there matches. Two or more walk their combination lists (one per name, merged by
+        ``seq``) the same way, building any missing ones first under the lock, unless the
+        narrowest single index holds at most ``combine_over`` events past ``after``: then that
+        short walk, checking the other filters, is the answer. Either way the cost is the answer
+        plus a bounded walk, never the size of the history. The lock is held to find (or build)
+        the lists, bisect and take their lengths; the walk runs after it.
         """
         if limit is not None and limit < 0:
             raise ValueError("limit must be >= 0")
         if limit == 0:
             return []
         wanted = frozenset(names)
+        shape = (
+            (_NAME if wanted else 0)
+            | (_USER if user_id is not None else 0)
+            | (_COURSE if course_id is not None else 0)
+        )
         with self._lock:
-            choices = [[self._events]]
-            if wanted:
-                choices.append([self._by_name[n] for n in wanted if n in self._by_name])
-            if user_id is not None:
-                choices.append([self._by_user.get(user_id, [])])
-            if course_id is not None:
-                choices.append([self._by_course.get(course_id, [])])
+            present = [n for n in wanted if n in self._by_name]
+            if not shape:
+                choices = [[self._events]]
+            else:
+                choices = []
+                if wanted:
+                    choices.append([self._by_name[n] for n in present])
+                if user_id is not None:
+                    choices.append([self._by_user.get(user_id, [])])
+                if course_id is not None:
+                    choices.append([self._by_course.get(course_id, [])])
             spans = min(
                 ([(lst, _start(lst, after), len(lst)) for lst in lists] for lists in choices),
                 key=lambda spans: sum(end - start for _, start, end in spans),
             )
+            exact = len(choices) == 1  # one filter kind: its lists hold only matching events
+            if not exact:
+                combined = self._combination(shape, present, user_id, course_id, spans)
+                if combined is not None:
+                    spans = [(lst, _start(lst, after), len(lst)) for lst in combined]
+                    exact = True
+        if exact:
+            cut = [lst[start:end] if limit is None else lst[start : min(end, start + limit)]
+                   for lst, start, end in spans]  # fmt: skip
+            if len(cut) == 1:
+                return cut[0]
+            return list(islice(heapq.merge(*cut, key=_seq), limit))
         walks = [map(lst.__getitem__, range(start, end)) for lst, start, end in spans]
         walk = walks[0] if len(walks) == 1 else heapq.merge(*walks, key=_seq)
         found: list[LiveEvent] = []
@@ -190,6 +250,59 @@ class Inbox:
                 if len(found) == limit:
                     break
         return found
+
+    def _combination(
+        self,
+        shape: int,
+        names: list[str],
+        user_id: int | None,
+        course_id: int | None,
+        narrowest: list[tuple[list[LiveEvent], int, int]],
+    ) -> list[list[LiveEvent]] | None:
+        """The combination lists of a query of two or more filters (one per name it names that
+        has events), building the missing ones; None when one is missing and the narrowest
+        single index's walk (``narrowest``, past ``after``) is ``combine_over`` events or fewer.
+        Called under the lock."""
+        built = self._combined.get(shape)
+        if built is None:
+            built = {}
+        keyed = [
+            _KEY[shape]((name, user_id, course_id))
+            for name in (names if shape & _NAME else (None,))
+        ]
+        lists = [built.get(key) for key in keyed]
+        if all(lst is not None for lst in lists):
+            return lists  # type: ignore[return-value]
+        if sum(end - start for _, start, end in narrowest) <= self.combine_over:
+            return None
+        self._combined[shape] = built
+        for i, key in enumerate(keyed):
+            if lists[i] is None:
+                name = key[0] if shape & _NAME else None
+                lists[i] = built[key] = self._build(shape, name, user_id, course_id)
+        return lists  # type: ignore[return-value]
+
+    def _build(
+        self, shape: int, name: str | None, user_id: int | None, course_id: int | None
+    ) -> list[LiveEvent]:
+        """The events of one combination key, in seq order: the shortest of its single indexes,
+        filtered. add() takes the same lock, so no event can arrive between this walk and the
+        list being registered (the audit log's writers check for built lists without a lock,
+        hence its "mark built before the walk"; here the lock covers both)."""
+        candidates = []
+        if shape & _NAME:
+            candidates.append(self._by_name.get(name, ()))  # type: ignore[arg-type]
+        if shape & _USER:
+            candidates.append(self._by_user.get(user_id, ()))  # type: ignore[arg-type]
+        if shape & _COURSE:
+            candidates.append(self._by_course.get(course_id, ()))  # type: ignore[arg-type]
+        return [
+            event
+            for event in min(candidates, key=len)
+            if (not shape & _NAME or event.name == name)
+            and (not shape & _USER or event.user_id == user_id)
+            and (not shape & _COURSE or event.course_id == course_id)
+        ]
 
 
 def _start(events: list[LiveEvent], after: int | None) -> int:

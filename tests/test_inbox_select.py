@@ -1,9 +1,10 @@
 """The inbox's indexed ``select`` against a brute-force filter of the same events, and
 ``GET /_mockcanvas/live_events`` against the events a graded world really emitted.
 
-``select`` walks a per-name, per-user or per-course index from a bisection; the oracle here scans
-every event the test added, so an index that missed an event, kept one past a ``clear()``, or
-walked out of ``seq`` order gives a different answer.
+``select`` walks a per-name, per-user or per-course index from a bisection, or, for two or more
+filters, combination lists built on first use and kept in step by ``add()``; the oracle here
+scans every event the test added, so an index that missed an event, kept one past a ``clear()``,
+or walked out of ``seq`` order gives a different answer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockcanvas import create_app
-from mockcanvas.events import Inbox, LiveEvent
+from mockcanvas.events import _COURSE, _NAME, _USER, Inbox, LiveEvent
 from tests.support import CheckedClient
 
 NAMES = ("grade_change", "course_grade_change", "grade_override")
@@ -67,33 +68,67 @@ queries = st.builds(
     after=st.none() | st.integers(-2, 80),
     limit=st.none() | st.integers(0, 12),
 )
+# A run of events: (name, user, course, the gap to the next seq: after= falls between events too).
 adds = st.tuples(
     st.just("add"),
-    st.sampled_from(NAMES),
-    st.sampled_from(USERS),
-    st.sampled_from(COURSES),
-    st.integers(1, 3),  # the gap to the next seq: after= falls between events too
+    st.lists(
+        st.tuples(
+            st.sampled_from(NAMES),
+            st.sampled_from(USERS),
+            st.sampled_from(COURSES),
+            st.integers(1, 3),
+        ),
+        min_size=1,
+        max_size=16,
+    ),
+)
+# Two or more filters: what the combination lists answer (when the walk is long enough).
+combined_queries = st.builds(
+    Query,
+    names=st.lists(st.sampled_from(NAMES), min_size=1, max_size=3).map(tuple),
+    user_id=st.sampled_from(USERS[1:]),
+    course_id=st.sampled_from(COURSES),
+    after=st.none() | st.integers(-2, 40),
+    limit=st.none() | st.integers(1, 12),
+) | st.builds(
+    Query,
+    names=st.just(()),
+    user_id=st.sampled_from(USERS[1:]),
+    course_id=st.sampled_from(COURSES[1:]),
+    after=st.none() | st.integers(-2, 40),
+    limit=st.none() | st.integers(1, 12),
 )
 # A clear either keeps numbering (DELETE /live_events) or restarts it at 1 (a reset).
 clears = st.tuples(st.just("clear"), st.booleans())
 operations = st.lists(
-    st.one_of(adds, adds, adds, clears, st.tuples(st.just("query"), queries)), max_size=60
+    st.one_of(
+        adds,
+        clears,
+        st.tuples(st.just("query"), queries),
+        st.tuples(st.just("query"), combined_queries),
+    ),
+    min_size=8,
+    max_size=30,
 )
 
 
+# combine_over 0 builds a combination list for every query of two or more filters that has
+# anything to walk; 2 mixes short checked walks with built lists (some names built, some not);
+# 64 (the default) never builds on inboxes this small.
 @settings(max_examples=300, deadline=None)
-@given(operations, st.lists(queries, min_size=1, max_size=8))
-def test_select_equals_a_scan_of_the_same_events(ops, final):
-    inbox = Inbox()
+@given(operations, st.lists(queries, min_size=1, max_size=8), st.sampled_from((0, 2, 64)))
+def test_select_equals_a_scan_of_the_same_events(ops, final, combine_over):
+    inbox = Inbox(combine_over=combine_over)
     model: list[LiveEvent] = []
     seq = cleared = 0
+    asked: list[Query] = []
     for op in ops:
         if op[0] == "add":
-            _, name, user, course, gap = op
-            seq += gap
-            event = LiveEvent(seq, f"id-{seq}", name, {}, course_id=course, user_id=user)
-            inbox.add(event)
-            model.append(event)
+            for name, user, course, gap in op[1]:
+                seq += gap
+                event = LiveEvent(seq, f"id-{seq}", name, {}, course_id=course, user_id=user)
+                inbox.add(event)
+                model.append(event)
         elif op[0] == "clear":
             assert inbox.clear() == len(model)
             model = []
@@ -102,7 +137,10 @@ def test_select_equals_a_scan_of_the_same_events(ops, final):
                 seq = 0
         else:
             assert inbox.select(**op[1].args()) == brute_force(model, op[1]), op[1]
-    for q in final:
+            asked.append(op[1])
+    # Every query again, after the adds and clears that followed it: lists built then must have
+    # kept in step (or have been dropped by a clear).
+    for q in [*asked, *final]:
         assert inbox.select(**q.args()) == brute_force(model, q), q
     # The unindexed readers see the same events.
     assert inbox.select() == model
@@ -133,9 +171,10 @@ def test_a_negative_limit_is_a_value_error_and_limit_0_answers_nothing():
     assert [e.seq for e in inbox.select(limit=1)] == [1]
 
 
-def test_readers_see_ordered_matching_answers_while_events_arrive_and_clear():
+@pytest.mark.parametrize("combine_over", [0, 64])
+def test_readers_see_ordered_matching_answers_while_events_arrive_and_clear(combine_over):
     """select() walks outside the lock: an add or clear during a walk must not corrupt it."""
-    inbox = Inbox()
+    inbox = Inbox(combine_over=combine_over)
     done = threading.Event()
     problems: list[str] = []
 
@@ -169,6 +208,92 @@ def test_readers_see_ordered_matching_answers_while_events_arrive_and_clear():
         for reader in readers:
             reader.join()
     assert problems == []
+
+
+def test_readers_building_combinations_while_a_writer_adds_see_a_prefix_of_the_answer():
+    """Readers ask for combinations (new users keep appearing, so lists are built while events
+    arrive); every answer must be the first events of what the whole history answers: a list
+    built from a single index must not miss an event added during or after its build."""
+    total = 6_000
+
+    def make(seq: int) -> LiveEvent:
+        user = 10 * (seq // 500) + seq % 7  # seven new users every 500 events
+        return LiveEvent(seq, str(seq), NAMES[seq % 3], {}, course_id=seq % 3, user_id=user)
+
+    history = [make(seq) for seq in range(1, total + 1)]
+    inbox = Inbox(combine_over=0)
+    done = threading.Event()
+    problems: list[str] = []
+    asked: list[Query] = []
+
+    def shapes(user: int, course: int, after: int, step: int) -> list[Query]:
+        limit = None if step % 2 else 5
+        return [
+            Query((), user, course, after, limit),
+            Query((NAMES[0],), user, None, after, limit),
+            Query(NAMES[:2], user, course, after, limit),
+            Query((NAMES[2],), None, course, None, limit),
+        ]
+
+    def read(offset: int) -> None:
+        step = 0
+        while not done.is_set():
+            step += 1
+            last = inbox.last_seq()
+            user = 10 * (last // 500) + (step + offset) % 7
+            for q in shapes(user, step % 3, max(0, last - 700) if step % 3 else None, step):
+                got = inbox.select(**q.args())
+                whole = brute_force(history, q)
+                if got != whole[: len(got)]:
+                    problems.append(f"{q}: {[e.seq for e in got]}")
+                asked.append(q)
+
+    readers = [threading.Thread(target=read, args=(i,)) for i in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        for event in history:
+            inbox.add(event)
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert problems == []
+    assert len(asked) > 8  # the readers ran while events arrived
+    # Now every list built during the writes must answer the whole history.
+    for q in asked:
+        assert inbox.select(**q.args()) == brute_force(history, q), q
+
+
+def test_combination_lists_are_built_for_keys_asked_with_long_walks_only():
+    """Memory: a list per key a query asked for, none for a short walk; clear() drops them all;
+    a pair that never happened is kept (empty, grown by add) rather than rebuilt."""
+    inbox = Inbox(combine_over=4)
+    for seq in range(1, 41):
+        inbox.add(LiveEvent(seq, str(seq), NAMES[seq % 3], {}, course_id=seq % 4, user_id=seq % 2))
+    # Course 1 has 2 events past 30 (the narrowest), checked one by one: nothing built.
+    assert [e.seq for e in inbox.select(user_id=1, course_id=1, after=30)] == [33, 37]
+    assert inbox._combined == {}
+    # User 1 is never in course 2: the pair is kept empty.
+    assert inbox.select(user_id=1, course_id=2) == []
+    assert [e.seq for e in inbox.select(names=NAMES[:2], user_id=1, course_id=1)] == [
+        1, 9, 13, 21, 25, 33, 37,
+    ]  # fmt: skip
+    assert {shape: sorted(built) for shape, built in inbox._combined.items()} == {
+        _USER | _COURSE: [(1, 2)],
+        _NAME | _USER | _COURSE: [(NAMES[1], 1, 1), (NAMES[0], 1, 1)],
+    }
+    inbox.add(LiveEvent(41, "41", NAMES[2], {}, course_id=2, user_id=1))
+    assert inbox._combined[_USER | _COURSE][(1, 2)] == [inbox.tail(1)[0]]
+    assert [e.seq for e in inbox.select(user_id=1, course_id=2)] == [41]
+    inbox.clear()
+    assert inbox._combined == {}
+
+
+def test_combine_over_must_be_a_non_negative_int():
+    for bad in (-1, 1.5, True, None):
+        with pytest.raises(ValueError, match="combine_over must be an int >= 0"):
+            Inbox(combine_over=bad)
 
 
 # -- the HTTP route on a graded world ---------------------------------------------------------
