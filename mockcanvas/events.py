@@ -11,8 +11,7 @@ import heapq
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Protocol
 
 
@@ -50,8 +49,7 @@ class Sink(Protocol):
     def close(self, timeout: float = 5.0) -> None: ...
 
 
-def _seq(event: LiveEvent) -> int:
-    return event.seq
+_seq = attrgetter("seq")  # a LiveEvent's sort key, read in C
 
 
 # The filters of a query, as bits: a query's shape is the mask of the filters it names.
@@ -79,7 +77,7 @@ class Inbox:
     name: ``(name, user_id, course_id)``, ``(user_id, course_id)``...), built then from that
     index and kept in step by ``add()`` until ``clear()``. Only keys asked for are built; one
     costs an 8-byte list slot per event it holds (each event is in at most four: one per shape),
-    and about 150 bytes when it holds none (a pair that never happened, kept so it is not
+    and about 160 bytes when it holds none (a pair that never happened, kept so it is not
     rebuilt).
     """
 
@@ -236,7 +234,10 @@ class Inbox:
                    for lst, start, end in spans]  # fmt: skip
             if len(cut) == 1:
                 return cut[0]
-            return list(islice(heapq.merge(*cut, key=_seq), limit))
+            # Sorted runs: the sort merges them in C, faster than heapq.merge at this size.
+            found = [event for run in cut for event in run]
+            found.sort(key=_seq)
+            return found if limit is None else found[:limit]
         walks = [map(lst.__getitem__, range(start, end)) for lst, start, end in spans]
         walk = walks[0] if len(walks) == 1 else heapq.merge(*walks, key=_seq)
         found: list[LiveEvent] = []
