@@ -91,7 +91,7 @@ class Inbox:
     _by_course: dict[int, list[LiveEvent]] = field(init=False, repr=False)
     # Combination lists built so far: per shape (a mask of _NAME, _USER, _COURSE), per key.
     _combined: dict[int, dict[tuple, list[LiveEvent]]] = field(init=False, repr=False)
-    # Below this many events to walk, checking the other filters beats building a list.
+    # At most this many events to walk: checking them beats building a combination list.
     combine_over: int = field(default=64, kw_only=True)
 
     def __post_init__(self) -> None:
