@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .live_server import LiveServer
     from .testing import AppCache, MockCanvas
 
-MARKER_KEYS = ("seed", "size", "scenario", "base_url")
+MARKER_KEYS = ("seed", "size", "scenario", "base_url", "strict_grades")
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,15 @@ class Settings:
     size: str = "small"
     scenario: str | None = None
     base_url: str = DEFAULT_BASE_URL
+    strict_grades: bool = False
 
     def world(self) -> dict:
-        return {"seed": self.seed, "size": self.size, "scenario": self.scenario}
+        return {
+            "seed": self.seed,
+            "size": self.size,
+            "scenario": self.scenario,
+            "strict_grades": self.strict_grades,
+        }
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -58,6 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("size", "SIZE", "world size: small, medium, large or huge (default small)"),
         ("scenario", "FILE", "a scenario file or bundled scenario name to build the world from"),
         ("base_url", "URL", f"base URL of the in-process canvas (default {DEFAULT_BASE_URL})"),
+        (
+            "strict_grades",
+            "BOOL",
+            "true: a posted grade Canvas cannot read is a 400 (default false:"
+            " cleared, as Canvas does)",
+        ),
     )
     for name, metavar, text in options:
         group.addoption(f"--mockcanvas-{name.replace('_', '-')}", dest=f"mockcanvas_{name}",
@@ -66,7 +78,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _checked(values: dict, where: str) -> dict:
-    """Values of seed, size and base_url as the fixtures need them; UsageError naming ``where``."""
+    """Values of seed, size, base_url and strict_grades as the fixtures need them; UsageError
+    naming ``where``."""
     out = dict(values)
     if out.get("seed") is not None:
         seed = out["seed"]
@@ -82,12 +95,26 @@ def _checked(values: dict, where: str) -> dict:
         if out["size"] not in SIZES:
             known = ", ".join(SIZES)
             raise pytest.UsageError(f"{where}: unknown size {out['size']!r}; known: {known}")
+    if out.get("strict_grades") is not None:
+        out["strict_grades"] = _boolean(out["strict_grades"], "strict_grades", where)
     if out.get("base_url") is not None:
         try:
             out["base_url"] = normalize_base_url(out["base_url"])
         except ValueError as error:
             raise pytest.UsageError(f"{where}: {error}") from None
     return out
+
+
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
+
+
+def _boolean(value: object, name: str, where: str) -> bool:
+    """A bool, or its ini / command-line spelling (true/false, 1/0, yes/no, on/off)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise pytest.UsageError(f"{where}: {name} must be true or false, not {value!r}")
 
 
 def _scenario_path(value: str | None, base: Path) -> str | None:

@@ -29,12 +29,12 @@ def test_both_fixtures_ini_cli_marker_and_reset_under_warnings_as_errors(pyteste
     )
     pytester.makepyfile(test_fixtures=(CASES / "case_fixtures.py").read_text())
     result = pytester.runpytest("-W", "error", "--mockcanvas-seed", "4", *plugin_args())
-    result.assert_outcomes(passed=10, errors=1)
+    result.assert_outcomes(passed=12, errors=1)
     result.stdout.fnmatch_lines(
         [
             "*test_a_misspelt_marker_is_an_error*",
             "*@pytest.mark.mockcanvas on test_fixtures.py::test_a_misspelt_marker_is_an_error:"
-            " takes keyword arguments seed, size, scenario, base_url; unknown: sede",
+            " takes keyword arguments seed, size, scenario, base_url, strict_grades; unknown: sede",
         ]
     )
 
@@ -61,11 +61,27 @@ def test_xdist_gives_each_worker_its_own_server(pytester, monkeypatch, tmp_path)
     assert gw0.startswith("http://127.0.0.1:") and gw1.startswith("http://127.0.0.1:")
 
 
+def test_strict_grades_from_the_ini_and_the_command_line(pytester):
+    pytester.makeini("[pytest]\nmockcanvas_strict_grades = true\n")
+    pytester.makepyfile(
+        "def test_x(canvas):\n"
+        "    assert canvas.app.extensions['mockcanvas'].settings.strict_grades is True\n"
+    )
+    pytester.runpytest(*plugin_args()).assert_outcomes(passed=1)
+    result = pytester.runpytest("--mockcanvas-strict-grades", "off", *plugin_args())
+    result.assert_outcomes(failed=1)  # the command line beats the ini
+
+
 def test_bad_settings_are_usage_errors(pytester):
     pytester.makepyfile("def test_x(canvas):\n    pass\n")
     result = pytester.runpytest("--mockcanvas-seed", "one", *plugin_args())
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: command line: seed must be an integer, not 'one'"])
+    result = pytester.runpytest("--mockcanvas-strict-grades", "maybe", *plugin_args())
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: command line: strict_grades must be true or false, not 'maybe'"]
+    )
     pytester.makeini("[pytest]\nmockcanvas_base_url = https://canvas.test/api/v1\n")
     result = pytester.runpytest(*plugin_args())
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -81,6 +81,26 @@ def test_marker_scenario_builds_the_world_from_the_file(canvas, canvas_events):
     assert canvas_events.wait_for("grade_change", student_id=canvas.world.bob).body["grade"] == "7"
 
 
+def test_a_grade_canvas_cannot_read_clears_the_grade(canvas):
+    assert canvas.app.extensions["mockcanvas"].settings.strict_grades is False
+    written = canvas.grade(canvas.world.student, canvas.world.points_assignment, "banana")
+    assert (written.submission.grade, written.submission.score) == (None, None)
+
+
+@pytest.mark.mockcanvas(strict_grades=True)
+def test_marker_strict_grades_refuses_it(canvas):
+    from mockcanvas.testing import MockCanvasError
+
+    before = export(canvas)
+    with pytest.raises(MockCanvasError) as refused:
+        canvas.grade(canvas.world.student, canvas.world.points_assignment, "banana")
+    assert (refused.value.status, refused.value.body) == (
+        400,
+        {"message": "'banana' is not a grade for a points assignment"},
+    )
+    assert export(canvas) == before
+
+
 @pytest.mark.mockcanvas(sede=5)
 def test_a_misspelt_marker_is_an_error(canvas):
     raise AssertionError("the fixture should have refused the marker")
