@@ -7,21 +7,46 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import requests
 
 TOKEN = "1~known-admin-token-for-the-cli-test"
 
 
-def test_serve_on_a_free_port_with_a_known_admin_token():
+@contextmanager
+def serving(*flags: str) -> Iterator[subprocess.Popen]:
+    """``mockcanvas serve --port 0 --admin-token TOKEN *flags`` as a real process; SIGINT at the
+    end must exit 0."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockcanvas", "serve", "--port", "0", "--admin-token", TOKEN],
+        [
+            sys.executable,
+            "-m",
+            "mockcanvas",
+            "serve",
+            "--port",
+            "0",
+            "--admin-token",
+            TOKEN,
+            *flags,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
+        process.stderr.close()
+
+
+def test_serve_on_a_free_port_with_a_known_admin_token():
+    with serving() as process:
         banner = process.stdout.readline().strip()
         assert banner.startswith("mockcanvas ") and " serving http://127.0.0.1:" in banner
         url = banner.split(" serving ")[1]
@@ -34,11 +59,6 @@ def test_serve_on_a_free_port_with_a_known_admin_token():
         )
         assert response.status_code == 200
         assert len(response.json()["events"]) == 10
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-        process.stdout.close()
-        process.stderr.close()
 
 
 def test_world_lists_landmarks_and_tokens():
@@ -77,30 +97,9 @@ def test_serve_reads_grades_as_canvas_does_unless_strict_grades():
     """Canvas clears a grade it cannot read; ``--strict-grades`` answers 400 instead."""
     answers = {}
     for flags in ([], ["--strict-grades"]):
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mockcanvas",
-                "serve",
-                "--port",
-                "0",
-                "--admin-token",
-                TOKEN,
-                *flags,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
+        with serving(*flags) as process:
             url = process.stdout.readline().strip().split(" serving ")[1]
             answers[tuple(flags)] = (_graded(url, "A++"), _graded(url, "7"))
-        finally:
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=10) == 0
-            process.stdout.close()
     (status, body), (then, seven) = answers[()]
     assert (status, body["grade"], body["score"]) == (200, None, None)
     assert (then, seven["grade"], seven["score"]) == (200, "7", 7.0)
