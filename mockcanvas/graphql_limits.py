@@ -141,8 +141,6 @@ def prepare(schema: GraphQLSchema, query: str) -> DocumentNode | list[dict]:
     except GraphQLError as error:
         if error.message.endswith("tokens. Parsing aborted."):
             return _too_large(error.formatted.get("locations"))
-        if error.message.endswith("nested too deeply. Parsing aborted."):
-            return _too_large()  # graphql-ruby's answer when parsing overflows its stack
         return [error.formatted]
     except RecursionError:
         return _too_large()

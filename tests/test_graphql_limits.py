@@ -75,11 +75,6 @@ LIMITS = [
         {"errors": [{"message": TOO_LARGE, "locations": []}]},
     ),
     (
-        "parser nesting",
-        "{ a" * 1600 + " }" * 1600,
-        {"errors": [{"message": TOO_LARGE, "locations": []}]},
-    ),
-    (
         "aliases and depth",
         "{ " + " ".join(f"a{i}: __typename" for i in range(21)) + deep(16)[1:],
         {
