@@ -28,7 +28,10 @@ except ImportError:  # pragma: no cover - Python 3.10
 MAX_GLOB_LENGTH = 1024
 MAX_REGEX_LENGTH = 1024
 MAX_REGEX_STATES = 1000
-_DFA_CACHE_LIMIT = 10_000
+# The lazy DFA's memory: cached transitions, counted in the automaton states their targets hold
+# (about 100 bytes each), so a pattern whose state sets are large and many cannot grow it past a
+# few megabytes; when full it starts over, and matching stays linear, only less cached.
+_DFA_CACHE_BUDGET = 50_000
 
 
 class PatternError(ValueError):
@@ -267,7 +270,7 @@ class _Builder:
 class SafeRegex:
     """A regular expression in ``re`` syntax, searched in linear time; see the module doc."""
 
-    __slots__ = ("_b", "_cache", "_final", "_start", "pattern")
+    __slots__ = ("_b", "_cache", "_cached", "_final", "_start", "pattern")
 
     def __init__(self, pattern: str) -> None:
         if len(pattern) > MAX_REGEX_LENGTH:
@@ -295,6 +298,7 @@ class SafeRegex:
         self._start = start
         self._final = final
         self._cache: dict[tuple[frozenset[int], str], frozenset[int]] = {}
+        self._cached = 0  # states held by the cached targets, against _DFA_CACHE_BUDGET
 
     def _closure(self, states, at_start: bool, at_end: bool, end_line: bool) -> frozenset[int]:
         kind, out, assertion = self._b.kind, self._b.out, self._b.assertion
@@ -343,8 +347,10 @@ class SafeRegex:
                 moved = [out[s][0] for s in states if kind[s] == _CHAR and test[s](char)]
                 following = self._closure(moved, *context(position))
                 if not special:
-                    if len(cache) >= _DFA_CACHE_LIMIT:
+                    self._cached += len(following) + 1
+                    if self._cached > _DFA_CACHE_BUDGET:
                         cache.clear()
+                        self._cached = len(following) + 1
                     cache[key] = following
             states = following
         return final in states
