@@ -71,9 +71,7 @@ def load(seconds: float, writers: int = WRITERS, readers: int = READERS) -> dict
     """The black-box run; returns its counts (the figures and the test read them)."""
     context = multiprocessing.get_context("fork")
     ready, results, stop_receiver = context.Queue(), context.Queue(), context.Event()
-    receiver = context.Process(
-        target=_receive, args=(ready, results, stop_receiver), daemon=True
-    )
+    receiver = context.Process(target=_receive, args=(ready, results, stop_receiver), daemon=True)
     receiver.start()
     port = ready.get(timeout=30)
     server, base = _serve(f"http://127.0.0.1:{port}/hook")
@@ -113,7 +111,8 @@ def load(seconds: float, writers: int = WRITERS, readers: int = READERS) -> dict
                             "posted_grade": grade}  # fmt: skip
                     got = session.post(f"{base}/_mockcanvas/grades", json=body, timeout=60)
                 else:
-                    url = f"{base}/api/v1/courses/1/assignments/{assignment}/submissions/update_grades"
+                    url = f"{base}/api/v1/courses/1/assignments/{assignment}/submissions"
+                    url += "/update_grades"
                     data = {f"grade_data[{student}][posted_grade]": grade}
                     got = session.post(url, data=data, timeout=60)
                 count("writes", got, ("rest", "control", "bulk")[route])

@@ -589,5 +589,7 @@ def close_subscriptions(inst: Instance, timeout: float = 0.0) -> int:
     for subscription in subscriptions:
         unsubscribe(inst, subscription.id, timeout)
     if subscriptions:
-        inst.bus = EventBus()
+        old = inst.bus
+        inst.bus = EventBus(old.inbox.capacity)
+        registry_for(inst.bus).defaults = registry_for(old).defaults
     return len(subscriptions)

@@ -156,10 +156,10 @@ class Outbox:
 
     A subclass that sets ``takes_wire`` gets the message's JSON text (made once, on submit, to
     size the queue) as ``encoded``. One with ``max_concurrency`` runs at most that many workers
-    (a file appends from one). A subclass whose wire form is costly to make (an RS256 signature takes about a millisecond)
-    sets ``encodes_ahead`` and implements ``encode``: a second thread then encodes the next queued
-    events while the worker waits on the network, and ``send`` gets the result as ``encoded``
-    on an event's first attempt (retries encode afresh).
+    (a file appends from one). A subclass whose wire form is costly to make (an RS256 signature
+    takes about a millisecond) sets ``encodes_ahead`` and implements ``encode``: a second thread
+    then encodes the next queued events while the worker waits on the network, and ``send`` gets
+    the result as ``encoded`` on an event's first attempt (retries encode afresh).
     """
 
     kind = "outbox"
@@ -440,9 +440,7 @@ class Outbox:
     # -- internals ------------------------------------------------------------------------------
 
     def _idle(self) -> bool:
-        return not self._queue and not any(
-            t.status == "sending" for t in self._inflight.values()
-        )
+        return not self._queue and not any(t.status == "sending" for t in self._inflight.values())
 
     def _move(self, ticket: _Ticket, status: str) -> None:
         if ticket.status in self._counts:
@@ -467,7 +465,8 @@ class Outbox:
         policy = self.policy
         if bounded and (
             len(self._queue) >= policy.queue_size
-            or self._queued_bytes + ticket.size > policy.queue_bytes
+            # one event larger than the bound still queues alone: it is not overflow
+            or (self._queue and self._queued_bytes + ticket.size > policy.queue_bytes)
         ):
             self._settle(ticket, "dropped_overflow", error="queue full")
             overflowed = self._counts["dropped_overflow"]

@@ -8,8 +8,8 @@ A subscription is made from a spec dict (the CLI and the control API both build 
 
 plus optional delivery tuning: ``queue_size``, ``queue_bytes``, ``concurrency``, ``timeout``,
 ``backoff_base``, ``backoff_max``, ``max_attempts``, ``failure_budget``, ``log_capacity``,
-``held_capacity`` (see ``outbox.DeliveryPolicy``; unset ones take the instance's defaults). Anything else, or a value of
-the wrong type, is a ``BadRequest`` and nothing is made.
+``held_capacity`` (see ``outbox.DeliveryPolicy``; unset ones take the instance's defaults).
+Anything else, or a value of the wrong type, is a ``BadRequest`` and nothing is made.
 
 Each instance's subscriptions are kept per event bus (``registry_for(bus)``), so apps in one process
 never share them; a subscription is also the ``Sink`` the bus hands events to.
@@ -140,6 +140,22 @@ def parse_spec(spec: object, defaults: DeliveryPolicy | None = None) -> dict:
         raise BadRequest("backoff_max must be at least backoff_base")
     parsed["policy"] = DeliveryPolicy(**merged)
     return parsed
+
+
+def delivery_defaults(**overrides: int | float | None) -> DeliveryPolicy:
+    """``DeliveryPolicy()`` with ``overrides`` (None: keep the default), each checked against the
+    range a spec may give it; ValueError saying which is out of range."""
+    values = DeliveryPolicy().as_dict()
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        kind_of, low, high = _POLICY_FIELDS[key]
+        if isinstance(value, bool) or not isinstance(value, kind_of | int):
+            raise ValueError(f"{key} must be {'an integer' if kind_of is int else 'a number'}")
+        if not low <= value <= high:
+            raise ValueError(f"{key} must be between {low:g} and {high:g}")
+        values[key] = value
+    return DeliveryPolicy(**values)
 
 
 # -- subscriptions -------------------------------------------------------------------------------
@@ -407,6 +423,7 @@ __all__ = [
     "Registry",
     "SinkStateError",
     "Subscription",
+    "delivery_defaults",
     "parse_spec",
     "registry_for",
     "shutdown",
