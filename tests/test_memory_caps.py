@@ -23,13 +23,13 @@ from tests.receiver import WAIT
 
 # (cap, create_app option, default, the memory it implies at the default: measured, see README)
 MEMORY_CAPS = [
-    ("inbox", "inbox_capacity", DEFAULT_INBOX_CAPACITY, "about 1.5 KB per event: ~150 MB"),
+    ("inbox", "inbox_capacity", DEFAULT_INBOX_CAPACITY, "1.9 KB per event: ~190 MB (215 MB peak)"),
     ("delivery log", "delivery_log_capacity", DeliveryPolicy.log_capacity,
-     "about 0.6 KB per entry: ~30 MB per subscription"),
+     "0.8 KB per entry: ~40 MB per subscription"),
     ("held payloads", "held_capacity", DeliveryPolicy.held_capacity,
-     "about 1.5 KB per event: ~15 MB per subscription"),
+     "2 KB per event: ~20 MB per subscription"),
     ("queue", "queue_bytes", DeliveryPolicy.queue_bytes,
-     "64 MiB of JSON: about 64k events, ~150 MB per subscription"),
+     "64 MiB of JSON (~55k events of 1.2 KB): 75-180 MB per subscription"),
 ]  # fmt: skip
 
 GRADE = {"course_id": 1, "assignment_id": 3, "user_id": 4}

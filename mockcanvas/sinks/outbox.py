@@ -528,10 +528,13 @@ class Outbox:
 
     def _pick(self) -> int | None:
         """The queue position of the next event whose student has nothing in flight (events
-        of one student go out one at a time, in order), looking ``PICK_AHEAD`` deep."""
+        of one student go out one at a time, in order), looking ``PICK_AHEAD`` deep. While the
+        receiver is failing, one delivery at a time: the failure budget counts attempts exactly."""
         busy = self._busy
         if not busy:
             return 0 if self._queue else None
+        if self._failures:
+            return None  # a failing receiver gets one attempt at a time, until one succeeds
         for i, ticket in enumerate(itertools.islice(self._queue, PICK_AHEAD)):
             if ticket.event.user_id not in busy:
                 return i
