@@ -27,6 +27,7 @@ MODULES = (
     "seeding",
     "reset",
     "emission",
+    "delivery_load",
     "strategy_rates",
 )
 
