@@ -131,8 +131,19 @@ def load(seconds: float, writers: int = WRITERS, readers: int = READERS) -> dict
                 path = paths[(number + i) % len(paths)]
                 count("reads", session.get(base + path, timeout=60), path)
 
+        backlog = [0]
+
+        def sample() -> None:
+            """The deepest the subscription's queue got (sampled twice a second)."""
+            with requests.Session() as session:
+                session.headers.update(headers)
+                while not stop.wait(0.5):
+                    shown = session.get(f"{base}/_mockcanvas/subscriptions/1?limit=1", timeout=60)
+                    backlog[0] = max(backlog[0], shown.json()["counts"]["queued"])
+
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
         threads += [threading.Thread(target=reader, args=(n,)) for n in range(readers)]
+        threads.append(threading.Thread(target=sample))
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -141,10 +152,12 @@ def load(seconds: float, writers: int = WRITERS, readers: int = READERS) -> dict
         for thread in threads:
             thread.join()
         ran = time.perf_counter() - started
+        draining = time.perf_counter()
         waited = requests.post(
             f"{base}/_mockcanvas/subscriptions/1/wait?timeout=60", json={}, headers=headers,
             timeout=90,
         ).json()  # fmt: skip
+        drained = time.perf_counter() - draining
         shown = requests.get(f"{base}/_mockcanvas/subscriptions/1", headers=headers, timeout=30)
         shown = shown.json()
         peak = _peak_rss_mb(server.pid)
@@ -172,6 +185,8 @@ def load(seconds: float, writers: int = WRITERS, readers: int = READERS) -> dict
         "received_posts": received[0],
         "received_distinct": received[1],
         "peak_rss_mb": round(peak, 1),
+        "peak_queued": backlog[0],
+        "drain_seconds": round(drained, 2),
         "subscription": {k: v for k, v in shown.items() if k not in ("log",)},
     }
 
@@ -191,6 +206,9 @@ def run(quick: bool) -> list[Figure]:
                "events", ("max", 0)),
         Figure(NAME, "events not delivered (emitted - delivered)",
                got["emitted"] - got["delivered"], "events", ("max", 0)),
+        Figure(NAME, "deepest queue (sampled every 0.5 s)", got["peak_queued"], "events"),
+        Figure(NAME, "seconds to deliver the rest after the load stopped",
+               got["drain_seconds"], "s"),
         Figure(NAME, "serve peak RSS", got["peak_rss_mb"], "MB"),
     ]  # fmt: skip
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import bisect
 import json
+import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
+import requests
 
 from mockcanvas import create_app
 from mockcanvas.events import DEFAULT_INBOX_CAPACITY, Inbox, LiveEvent
 from mockcanvas.instance import EXTENSION_KEY
 from mockcanvas.sinks.outbox import DeliveryPolicy
 from mockcanvas.testing import Events
-from tests.receiver import WAIT
+from tests.receiver import WAIT, Receiver
 
 # (cap, create_app option, default, the memory it implies at the default: measured, see README)
 MEMORY_CAPS = [
@@ -235,11 +238,7 @@ def test_a_reset_clears_logs_and_held_payloads_keeps_subscriptions_and_counts():
     assert later["log"][0]["n"] == entries + 1  # numbering goes on: after= cursors hold
 
 
-def test_the_queue_is_bounded_by_payload_bytes(tmp_path):
-    import threading
-
-    from tests.receiver import Receiver
-
+def test_the_queue_is_bounded_by_payload_bytes():
     release = threading.Event()
     receiver = Receiver(("hold", release, WAIT))
     try:
@@ -260,3 +259,34 @@ def test_the_queue_is_bounded_by_payload_bytes(tmp_path):
     finally:
         release.set()
         receiver.stop()
+
+
+def test_serve_passes_its_caps_to_the_app(tmp_path):
+    command = [
+        sys.executable, "-m", "mockcanvas", "serve", "--port", "0", "--inbox-capacity", "2",
+        "--delivery-log-capacity", "4", "--held-capacity", "3", "--queue-bytes", "2048",
+        "--delivery-concurrency", "1", "--jsonl", str(tmp_path / "events.jsonl"),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = process.stdout.readline().split(" serving ")[1].strip()
+        for points in range(1, 4):
+            answer = requests.post(
+                f"{base}/_mockcanvas/grades",
+                json={**GRADE, "posted_grade": str(points)},
+                timeout=WAIT,
+            )
+            assert answer.status_code == 200
+        shown = requests.get(f"{base}/_mockcanvas/live_events", timeout=WAIT).json()
+        assert (len(shown["live_events"]), shown["capacity"]) == (2, 2)
+        assert shown["evicted"] == shown["total"] - 2 >= 1
+        policy = requests.get(f"{base}/_mockcanvas/subscriptions/1", timeout=WAIT).json()["policy"]
+        assert {k: policy[k] for k in ("log_capacity", "held_capacity", "queue_bytes")} == {
+            "log_capacity": 4, "held_capacity": 3, "queue_bytes": 2048,
+        }  # fmt: skip
+        assert policy["concurrency"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)  # serve's own handler: stops like Ctrl-C
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
+        process.stderr.close()
