@@ -28,6 +28,7 @@ MODULES = (
     "reset",
     "emission",
     "delivery_load",
+    "memory_caps",
     "strategy_rates",
 )
 
