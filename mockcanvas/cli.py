@@ -15,11 +15,13 @@ from . import __version__, golden, payloads, progress_bar, scenario, simulate
 from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
+from .events import DEFAULT_INBOX_CAPACITY
 from .http.bodies import DEFAULT_MAX_BODY, check_max_body
 from .instance import current_instance
 from .live_server import DEFAULT_SERVER, SERVERS, LiveServer
 from .presenters.world import world_json
 from .sinks import options as sink_options
+from .sinks.outbox import DeliveryPolicy
 from .state import EARLIEST, LATEST
 
 DEFAULT_PORT = 8080
@@ -113,6 +115,17 @@ def _max_body(text: str) -> int:
     return value
 
 
+def _count(low: int):
+    """An argparse type: a whole number at least ``low``."""
+
+    def parse(text: str) -> int:
+        if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, not {text!r}")
+        return int(text)
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockcanvas", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mockcanvas {__version__}")
@@ -157,6 +170,42 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_BODY,
         metavar="BYTES",
         help=f"largest request body read; larger is 413 (default {DEFAULT_MAX_BODY}, 10 MiB)",
+    )
+    caps = serve.add_argument_group("memory caps (what goes past one is evicted and counted)")
+    caps.add_argument(
+        "--inbox-capacity",
+        type=_count(1),
+        default=DEFAULT_INBOX_CAPACITY,
+        metavar="EVENTS",
+        help=f"Live Events kept in the inbox (default {DEFAULT_INBOX_CAPACITY:,})",
+    )
+    caps.add_argument(
+        "--delivery-log-capacity",
+        type=_count(1),
+        metavar="ENTRIES",
+        help=f"entries kept per subscription's delivery log (default "
+        f"{DeliveryPolicy.log_capacity:,})",
+    )
+    caps.add_argument(
+        "--held-capacity",
+        type=_count(0),
+        metavar="EVENTS",
+        help=f"dead/overflowed payloads kept per subscription for redelivery (default "
+        f"{DeliveryPolicy.held_capacity:,})",
+    )
+    caps.add_argument(
+        "--queue-bytes",
+        type=_count(1024),
+        metavar="BYTES",
+        help=f"JSON bytes of payloads queued per subscription before dropped_overflow (default "
+        f"{DeliveryPolicy.queue_bytes:,}, 64 MiB)",
+    )
+    caps.add_argument(
+        "--delivery-concurrency",
+        type=_count(1),
+        metavar="N",
+        help=f"deliveries in flight per subscription, one per student at a time (default "
+        f"{DeliveryPolicy.concurrency}; 1 keeps one total order)",
     )
     serve.add_argument(
         "--validate-events",
@@ -223,6 +272,11 @@ def serve(args: argparse.Namespace) -> int:
             validate_events=args.validate_events or None,
             max_body=args.max_body,
             strict_grades=args.strict_grades,
+            inbox_capacity=args.inbox_capacity,
+            delivery_log_capacity=args.delivery_log_capacity,
+            held_capacity=args.held_capacity,
+            queue_bytes=args.queue_bytes,
+            delivery_concurrency=args.delivery_concurrency,
         )
     warning = exposure_warning(args.host, args.control_token)
     if warning:

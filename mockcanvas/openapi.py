@@ -1565,6 +1565,10 @@ _POST_GRADES_BODY = {
 
 _POLICY = {
     "queue_size": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+    "queue_bytes": {"type": "integer", "minimum": 1024, "maximum": 2**34},
+    "concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
+    "log_capacity": {"type": "integer", "minimum": 1, "maximum": 10_000_000},
+    "held_capacity": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
     "timeout": {"type": "number", "minimum": 0.001, "maximum": 300},
     "backoff_base": {"type": "number", "minimum": 0.001, "maximum": 3600},
     "backoff_max": {"type": "number", "minimum": 0.001, "maximum": 86_400},
