@@ -113,7 +113,13 @@ class LiveServer:
         """Answer requests in this thread until ``stop()`` is called (or KeyboardInterrupt)."""
         try:
             if self.kind == "waitress":
-                self._server.run()  # returns once stop() has closed every socket it watches
+                from waitress import wasyncore
+
+                # waitress's own run() would catch KeyboardInterrupt and wait 5 s for its
+                # workers; the caller's stop() bounds that wait instead. The loop returns once
+                # stop() has closed every socket it watches.
+                adj = self._server.adj
+                wasyncore.loop(adj.asyncore_loop_timeout, adj.asyncore_use_poll, self._server._map)
             else:
                 self._server.serve_forever(poll_interval=0.1)
         finally:
@@ -128,17 +134,22 @@ class LiveServer:
             self._thread.start()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop taking requests and close the sockets (requests in flight finish on their own)."""
+    def stop(self, timeout: float = 5.0) -> int:
+        """Stop taking requests, give those in flight up to ``timeout`` seconds, and close the
+        sockets. Returns how many requests were still running then (waitress; werkzeug's
+        threads finish on their own): they are abandoned, their answers never sent."""
         from .http.inspector import stop_streams
 
         stop_streams(self.app)  # an open event stream would hold its worker until it times out
+        abandoned = 0
         if self.kind == "waitress":
             # Stop accepting, let the workers finish (each pulls the loop's trigger when it is
             # done with a channel), and only then close every channel from inside the loop: a
             # worker pulling a trigger the loop had already closed died of EBADF.
             self._in_loop(self._stop_accepting)
-            self._server.task_dispatcher.shutdown(timeout=timeout)
+            dispatcher = self._server.task_dispatcher
+            dispatcher.shutdown(timeout=timeout)
+            abandoned = len(dispatcher.threads)  # stuck: daemon threads, left behind
             self._in_loop(self._close_waitress)
         else:
             if self._thread is not None:
@@ -147,6 +158,7 @@ class LiveServer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        return abandoned
 
     def _in_loop(self, action: Callable[[], None]) -> None:
         """Run ``action`` on the I/O loop's thread, or here when the loop is not running."""
