@@ -26,6 +26,10 @@ from tests.support import process_group, serve_process
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 30  # a safety net for a process that should exit, not a target
+SHUTDOWN_TIMEOUT = 1
+# How much longer than --shutdown-timeout a stuck shutdown may take to exit: wide, yet shorter
+# than the two fixed 5 s waits for stuck workers the shutdown used to add.
+EXIT_MARGIN = 7
 STOP_SIGNALS = [signal.SIGTERM, signal.SIGINT]
 # The suite's tests that run `mockcanvas serve` as a process and stop it with a signal: they must
 # pass when pytest itself was started with SIGINT ignored, and leave no process behind.
@@ -109,10 +113,11 @@ def test_the_serve_process_tests_pass_with_sigint_ignored_and_leave_nothing_runn
 @pytest.mark.parametrize("signum", STOP_SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_request_stuck_under_the_write_lock_does_not_stop_the_shutdown(tmp_path, signum):
     """SIGTERM or SIGINT while requests wait on a write lock that is never released: the process
-    exits 0 after the shutdown timeout, and the events the webhook never got are written out."""
+    exits 0 soon after the shutdown timeout (the one timed check here, with a wide margin), and
+    the events the webhook never got are written out."""
     out_dir = tmp_path / "undelivered"
     flags = ["--port", "0", "--webhook", f"http://127.0.0.1:{_dead_port()}/events"]
-    flags += ["--shutdown-timeout", "1", "--undelivered-dir", str(out_dir)]
+    flags += ["--shutdown-timeout", str(SHUTDOWN_TIMEOUT), "--undelivered-dir", str(out_dir)]
     world = create_app(seed=1).extensions["mockcanvas"].store  # the world the process serves
     marks = world.landmarks
     grade_path = (
@@ -162,7 +167,7 @@ def test_a_request_stuck_under_the_write_lock_does_not_stop_the_shutdown(tmp_pat
         assert health.status_code == 200  # answered after the three were taken up
 
         process.send_signal(signum)
-        assert process.wait(timeout=WAIT) == 0
+        assert process.wait(timeout=SHUTDOWN_TIMEOUT + EXIT_MARGIN) == 0
         report = process.stdout.read()
         errors = process.stderr.read()
         for sock in stuck:
@@ -173,4 +178,4 @@ def test_a_request_stuck_under_the_write_lock_does_not_stop_the_shutdown(tmp_pat
     assert f"subscription 1: 2 undelivered events written to {target}" in report
     written = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert {item["event_id"] for item in written} == emitted
-    assert "request(s) still running after 1 s, abandoned" in errors
+    assert f"request(s) still running after {SHUTDOWN_TIMEOUT} s, abandoned" in errors
