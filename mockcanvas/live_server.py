@@ -246,7 +246,9 @@ class _Deadlines:
 
 
 def _busy(channel) -> bool:
-    return bool(channel.requests or channel.total_outbufs_len or channel.will_close)
+    return bool(
+        channel.requests or channel.serving or channel.total_outbufs_len or channel.will_close
+    )
 
 
 def _quiet_limit(record: logging.LogRecord) -> bool:
@@ -268,6 +270,7 @@ def _waitress_server_class():
             self.body_since = self.creation_time
             self.body_bytes = 0
             self._body_of = None
+            self.serving = False  # a worker is answering (its request may be off the list)
 
         def received(self, data):
             done = super().received(data)
@@ -282,10 +285,12 @@ def _waitress_server_class():
             return done
 
         def service(self):
+            self.serving = True
             try:
                 super().service()
             finally:
                 self.head_since = time.time()  # the next head is due from the end of this answer
+                self.serving = False
 
     class _Server(TcpWSGIServer):
         """Closes overdue connections in its maintenance, and makes room at the limit."""

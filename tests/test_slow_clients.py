@@ -195,6 +195,29 @@ def test_a_head_in_pieces_within_the_deadline_is_answered(app, self_answer):
             assert answer.getheader("Server") == "mockcanvas"
 
 
+def test_an_answer_slower_than_the_deadlines_keeps_its_keep_alive_connection(self_answer):
+    """The deadlines are the client's: a request the app takes 1.5 s over (a latency fault)
+    against 0.5 s deadlines is answered, and the same connection carries the next request."""
+    token, expected = self_answer
+    app = create_app(seed=1, size="small")
+    with LiveServer(app, header_timeout=0.5, body_timeout=0.5) as server:
+        fault = {"kind": "latency", "latency_ms": 1500, "path": "/api/v1/users/self", "count": 1}
+        added = requests.post(server.url + "/_mockcanvas/faults", json=fault, timeout=ANSWER_WAIT)
+        assert added.status_code == 201
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=ANSWER_WAIT)
+        try:
+            for _ in range(2):  # slow, then fast: one connection, kept alive
+                connection.request(
+                    "GET", "/api/v1/users/self", headers={"Authorization": f"Bearer {token}"}
+                )
+                answer = connection.getresponse()
+                assert (answer.status, answer.read()) == (200, expected)
+                assert answer.getheader("Connection", "").lower() != "close"
+            assert connection.sock is not None  # never reconnected
+        finally:
+            connection.close()
+
+
 def test_an_event_stream_outlives_the_header_deadline(app):
     """An SSE stream is an answer in progress: no deadline closes it, its keep-alives go on."""
     with LiveServer(app, header_timeout=0.5, body_timeout=0.5) as server:
