@@ -52,8 +52,9 @@ BODY_MIN_RATE = 500
 CONNECTION_LIMIT = 1024
 # Files kept free for everything else (sinks, journals, the app's own files).
 _FILES_KEPT = 64
-# Connections closed at once when the limit is reached, beyond the one a newcomer needs.
-_EVICT_BATCH = 16
+# Connections closed at once when the limit is reached, beyond the one a newcomer needs: an
+# eighth of the limit, at least 16 (fewer rounds while a queue of newcomers waits to be accepted).
+_EVICT_MIN = 16
 
 
 class LiveServer:
@@ -314,7 +315,9 @@ def _waitress_server_class():
             (idle keep-alives, tricklers, stalled bodies), so a newcomer gets in next turn."""
             channels = list(self.active_channels.values())
             closing = sum(1 for channel in channels if channel.will_close)
-            wanted = len(self._map) - self.adj.connection_limit + 1 + _EVICT_BATCH - closing
+            limit = self.adj.connection_limit
+            batch = max(_EVICT_MIN, limit // 8)
+            wanted = len(self._map) - limit + 1 + batch - closing
             if wanted <= 0:
                 return
             now = time.time()
