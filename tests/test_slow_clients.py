@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import itertools
 import select
+import signal
 import socket
 import threading
 import time
@@ -252,3 +253,65 @@ def test_an_event_stream_outlives_the_header_deadline(app):
 def test_live_server_refuses_impossible_deadlines_and_limits(app, options, message):
     with pytest.raises(ValueError, match=message):
         LiveServer(app, **options)
+
+
+def test_werkzeug_closes_a_silent_connection_after_the_timeout(app, self_answer):
+    """werkzeug's server has a thread per connection and no shared limit: a silent connection
+    only holds its own thread, until the per-read timeout closes it."""
+    token, expected = self_answer
+    with LiveServer(app, kind="werkzeug", header_timeout=0.5, body_timeout=0.5) as server:
+        assert server.connection_limit is None
+        with attacked(server.port, SLOW_CLIENTS[2], count=20) as attack:
+            _normal_requests(server.url, token, expected)
+            assert attack.wait_all_closed(CLOSE_WAIT) == 0
+
+
+def test_serve_takes_the_deadlines_and_the_limit_from_its_options(self_answer):
+    """``serve --header-timeout 0.5 --connection-limit 20``: 60 silent connections are closed,
+    and a normal request is answered beside them (serve's world is the fixture's: seed 1)."""
+    from tests.support import serve_process
+
+    token, expected = self_answer
+    flags = ("--port", "0", "--header-timeout", "0.5", "--body-timeout", "0.5")
+    with serve_process(*flags, "--connection-limit", "20") as process:
+        url = process.stdout.readline().strip().split(" serving ")[1]
+        port = int(url.rsplit(":", 1)[1])
+        with attacked(port, SLOW_CLIENTS[2], count=60) as attack:
+            _normal_requests(url, token, expected)
+            assert attack.wait_all_closed(CLOSE_WAIT) == 0
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=ANSWER_WAIT) == 0
+
+
+# Each bad value of serve's slow-client options, and argparse's error for it (exit status 2).
+BAD_SERVE_OPTIONS = [
+    (["--header-timeout", "0"], "argument --header-timeout: must be more than 0 and at most 3600"),
+    (["--header-timeout", "nan"], "argument --header-timeout: must be more than 0 and at most"),
+    (["--body-timeout", "soon"], "argument --body-timeout: not a number of seconds: 'soon'"),
+    (["--body-timeout", "3601"], "argument --body-timeout: must be more than 0 and at most 3600"),
+    (["--connection-limit", "0"], "argument --connection-limit: must be from 1 to 1000000"),
+    (["--connection-limit", "1.5"], "argument --connection-limit: not a whole number: '1.5'"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD_SERVE_OPTIONS)
+def test_serve_refuses_impossible_deadlines_and_limits(capsys, argv, message):
+    from mockcanvas import cli
+
+    with pytest.raises(SystemExit) as exited:
+        cli._parser().parse_args(["serve", *argv])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_serve_defaults_are_the_live_servers():
+    from mockcanvas import cli
+    from mockcanvas.live_server import BODY_TIMEOUT, HEADER_TIMEOUT
+
+    args = cli._parser().parse_args(["serve"])
+    assert (args.header_timeout, args.body_timeout, args.connection_limit) == (
+        HEADER_TIMEOUT,
+        BODY_TIMEOUT,
+        CONNECTION_LIMIT,
+    )
+    assert (HEADER_TIMEOUT, BODY_TIMEOUT, CONNECTION_LIMIT) == (30.0, 30.0, 1024)
