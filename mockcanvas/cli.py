@@ -313,19 +313,21 @@ def run_server(app, args: argparse.Namespace, loaded: scenario.Scenario | None) 
         server.stop()
         print(f"mockcanvas serve: error: {error.message}", file=sys.stderr)
         return 2
-    print(f"mockcanvas {__version__} serving http://{host}:{server.port}", flush=True)
-    print(f"admin token: {token}", flush=True)
     world = f"scenario {loaded.source}" if loaded is not None else f"size {args.size}"
-    print(f"seed {args.seed}, {world}, {len(store.grade_changes)} grade changes", flush=True)
-    for subscription in subscribed:
-        print(sink_options.describe(subscription), flush=True)
-    print(f"inspector: http://{host}:{server.port}/_mockcanvas/inspector", flush=True)
-    with _stop_signals():
+    world += f", {len(store.grade_changes)} grade changes"
+    with _stop_signals():  # before the banner: a caller may signal as soon as it reads it
         try:
+            print(f"mockcanvas {__version__} serving http://{host}:{server.port}", flush=True)
+            print(f"admin token: {token}", flush=True)
+            print(f"seed {args.seed}, {world}", flush=True)
+            for subscription in subscribed:
+                print(sink_options.describe(subscription), flush=True)
+            print(f"inspector: http://{host}:{server.port}/_mockcanvas/inspector", flush=True)
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
+            _ignore_stop_signals()  # also when serving ended otherwise: the flush must run whole
             # One budget for the whole shutdown: requests in flight, then pending deliveries.
             deadline = time.monotonic() + args.shutdown_timeout
             abandoned = server.stop(timeout=args.shutdown_timeout)
@@ -368,9 +370,14 @@ def _stop_signals() -> Iterator[None]:
 def _interrupt(signum, frame) -> None:
     """The first SIGINT or SIGTERM stops serving; later ones are ignored, so that they cannot
     cut short the bounded flush of pending deliveries."""
-    for each in STOP_SIGNALS:
-        signal.signal(each, _already_stopping)
+    _ignore_stop_signals()
     raise KeyboardInterrupt
+
+
+def _ignore_stop_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _already_stopping)
 
 
 def _already_stopping(signum, frame) -> None:
