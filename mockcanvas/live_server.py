@@ -17,8 +17,9 @@ within ``header_timeout`` seconds of connecting or of the end of its previous an
 keep-alive connections count too), and a body may take ``body_timeout`` seconds plus one second
 per ``BODY_MIN_RATE`` bytes received (Apache's ``mod_reqtimeout`` rule); past that the connection
 is closed. The connection limit is raised (and the open-files limit with it) and, once reached,
-makes room by closing the connections that have waited longest without a complete request head,
-so tricklers cannot lock out a client that sends its request at once. werkzeug's server gets a
+makes room by closing the connections that have held a slot longest without a complete request
+(idle keep-alives, tricklers, bodies slower than ``BODY_MIN_RATE``), so slow clients cannot lock
+out a client that sends its request at once. werkzeug's server gets a
 per-read socket timeout of the same length (one thread per connection, so no shared limit).
 """
 
@@ -48,7 +49,8 @@ HEADER_TIMEOUT = 30.0
 # Seconds a request body may take, plus one more per BODY_MIN_RATE bytes that did arrive.
 BODY_TIMEOUT = 30.0
 BODY_MIN_RATE = 500
-# Open connections at most (lowered to fit the open-files limit: a connection can use 2 files).
+# Open connections at most (lowered to fit the open-files limit: a connection can use 3 files,
+# its socket and, spooled, a request body and an answer).
 CONNECTION_LIMIT = 1024
 # Files kept free for everything else (sinks, journals, the app's own files).
 _FILES_KEPT = 64
@@ -58,7 +60,13 @@ _EVICT_MIN = 16
 
 
 class LiveServer:
-    """A WSGI server (``kind``: waitress or werkzeug) on ``host`` (loopback) and a free port."""
+    """A WSGI server (``kind``: waitress or werkzeug) on ``host`` (loopback) and a free port.
+
+    ``header_timeout``, ``body_timeout`` and ``connection_limit`` hold off slow clients (see the
+    module docs); the defaults go unnoticed by any client that sends its request at once, and
+    tests of slow clients pass short ones. ``connection_limit`` is the limit in force (lowered to
+    fit the open-files limit, whose soft limit this process raises as far as it needs and may),
+    None on werkzeug."""
 
     def __init__(
         self,
@@ -192,13 +200,13 @@ class LiveServer:
 
 def fit_connection_limit(wanted: int) -> int:
     """``wanted``, lowered to what the open-files limit allows after raising its soft limit as far
-    as the hard one (a process may), at 2 files per connection; never below 1."""
+    as the hard one (a process may), at 3 files per connection; never below 1."""
     try:
         import resource
     except ImportError:  # not a Unix: leave the limit as asked
         return wanted
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    needed = 2 * wanted + _FILES_KEPT
+    needed = 3 * wanted + _FILES_KEPT
     if soft != resource.RLIM_INFINITY and soft < needed:
         target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
         try:
@@ -208,7 +216,7 @@ def fit_connection_limit(wanted: int) -> int:
             pass  # keep the soft limit; the connection limit shrinks to fit it
     if soft == resource.RLIM_INFINITY:
         return wanted
-    return max(1, min(wanted, (soft - _FILES_KEPT) // 2))
+    return max(1, min(wanted, (soft - _FILES_KEPT) // 3))
 
 
 class _Deadlines:
@@ -380,7 +388,8 @@ def _waitress(
     )
     # Look for overdue connections often enough to close them near their deadline (waitress
     # checks at most once per turn of its loop, which wakes at least once a second).
-    adj.cleanup_interval = min(adj.cleanup_interval, deadlines.header_timeout / 4)
+    shortest = min(deadlines.header_timeout, deadlines.body_timeout)
+    adj.cleanup_interval = min(adj.cleanup_interval, shortest / 4)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
     server = _waitress_server_class()(
