@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask import Flask
@@ -26,6 +27,7 @@ from .http import (
 from .http import openapi as openapi_routes
 from .http import subscriptions as subscription_routes
 from .http.bodies import DEFAULT_MAX_BODY, check_max_body
+from .http.cross_site import normalize_hosts
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
 
@@ -45,6 +47,7 @@ def create_app(
     validate_events: bool | None = None,
     max_body: int | None = DEFAULT_MAX_BODY,
     strict_grades: bool = False,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> Flask:
     """Build a mock Canvas.
 
@@ -61,10 +64,13 @@ def create_app(
     ``max_body`` is the largest request body read, in bytes (default 10 MiB; None: no limit);
     a larger one is 413 and changes nothing. ``strict_grades=True`` answers 400 to a posted grade
     Canvas cannot read (``"A++"``, ``"5."``), where Canvas clears the submission's grade.
+    ``allowed_hosts`` are the host names (besides loopback names and IP addresses) the control
+    API answers for, against DNS rebinding (``["*"]``: any); Canvas routes answer any host.
     """
     if unauthorized_status not in (401, 403):
         raise ValueError("unauthorized_status must be 401 or 403")
     check_max_body(max_body)
+    hosts = normalize_hosts(allowed_hosts)
     loaded = None
     if scenario is not None:
         from .scenario import load as load_scenario
@@ -122,7 +128,12 @@ def create_app(
     if loaded is not None:  # what built the world: the test kit reads the kind of each key
         inst.settings.extra["scenario"] = loaded
     attach_controls(
-        inst, rebuild=rebuild, clock_start=start, throttle=throttle, control_token=control_token
+        inst,
+        rebuild=rebuild,
+        clock_start=start,
+        throttle=throttle,
+        control_token=control_token,
+        allowed_hosts=hosts,
     )
     errors.register(app)
     middleware.install(app)

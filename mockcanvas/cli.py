@@ -16,6 +16,7 @@ from .app import create_app
 from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
 from .http.bodies import DEFAULT_MAX_BODY, check_max_body
+from .http.cross_site import normalize_hosts
 from .instance import current_instance
 from .live_server import DEFAULT_SERVER, SERVERS, LiveServer
 from .presenters.world import world_json
@@ -113,6 +114,14 @@ def _max_body(text: str) -> int:
     return value
 
 
+def _allowed_host(text: str) -> str:
+    try:
+        normalize_hosts([text])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a host name (or *): {text!r}") from None
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockcanvas", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mockcanvas {__version__}")
@@ -150,6 +159,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--control-token", help="require this token (Bearer) on every /_mockcanvas/ route"
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        type=_allowed_host,
+        metavar="NAME",
+        help="a host name the control API answers for besides loopback names, IP addresses and "
+        "--host (a guard against DNS rebinding; repeatable; * allows any)",
     )
     serve.add_argument(
         "--max-body",
@@ -223,6 +241,7 @@ def serve(args: argparse.Namespace) -> int:
             validate_events=args.validate_events or None,
             max_body=args.max_body,
             strict_grades=args.strict_grades,
+            allowed_hosts=[h for h in (args.host, *args.allowed_host) if h.strip()],
         )
     warning = exposure_warning(args.host, args.control_token)
     if warning:

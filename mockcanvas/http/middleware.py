@@ -4,8 +4,9 @@ Canvas routes pass, in order: the throttle (reserve the up-front cost; refuse wh
 full and throttling is on), then the faults (pause; perhaps answer instead of the app). After the
 answer the throttle charges the request and adds Canvas's ``X-Request-Cost`` and
 ``X-Rate-Limit-Remaining`` headers. Control routes (``/_mockcanvas/...``) are never throttled or
-faulted and carry no throttle headers; with a control token set they need it. Every request, of
-either kind, goes into the journal.
+faulted and carry no throttle headers; they answer only for allowed hosts, take changes only as
+JSON (``cross_site.py``), and with a control token set they need it. Every request, of either
+kind, goes into the journal.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..services.throttle import (
 )
 from ..state import iso_instant
 from .auth import request_token
+from .cross_site import change_allowed, host_allowed, refuse_change, refuse_host
 from .inspector import is_public as inspector_page
 from .openapi import is_public
 from .responses import canvas_json
@@ -86,7 +88,9 @@ def _before() -> Response | None:
     g.mockcanvas_started = time.perf_counter()
     g.mockcanvas_arrived = inst.clock.now()
     if is_control_path(request.path):
-        return _guard(ctl)
+        if not host_allowed(request.host, ctl.allowed_hosts):
+            return refuse_host(request.host)
+        return _guard(ctl) or (None if change_allowed(request) else refuse_change())
     token = request_token()
     client = _client(token)
     if client is not None:
