@@ -558,13 +558,13 @@ def past_the_budget(rig: Rig) -> Ledger:
     later = [(e["attempt"], e["outcome"], e["error"]) for e in sub.log()[6:]]
     assert later == [(0, "dead", "subscription deactivated")] * 2
     assert sub.counts()["dead"] == 4 and sub.counts()["attempts"] == 6
-    refused = rig.client.post(f"{base}/redeliver")
+    refused = rig.client.post(f"{base}/redeliver", json={})
     assert refused.status_code == 400 and "reactivate" in refused.get_json()["message"]
 
     receiver.listen()
-    assert rig.client.post(f"{base}/reactivate").get_json()["state"] == "active"
-    assert rig.client.post(f"{base}/redeliver").get_json()["requeued"] == 4
-    assert rig.client.post(f"{base}/wait?timeout={WAIT}").get_json()["idle"]
+    assert rig.client.post(f"{base}/reactivate", json={}).get_json()["state"] == "active"
+    assert rig.client.post(f"{base}/redeliver", json={}).get_json()["requeued"] == 4
+    assert rig.client.post(f"{base}/wait?timeout={WAIT}", json={}).get_json()["idle"]
     got = rig.received(receiver)
     assert list(got) == [e for e, _ in rig.emitted()]  # every one, in emission order
     assert sub.counts()["delivered"] == 4

@@ -96,16 +96,16 @@ def change_allowed(request: Request) -> bool:
         return True
     if request.mimetype == "application/json":
         return True
-    return bool(request.headers.get(REQUEST_HEADER)) and _bodyless(request)
+    return bool(request.headers.get(REQUEST_HEADER, "").strip()) and _bodyless(request)
+
+
+CHANGE_REFUSED = (
+    "a control request that changes something must send Content-Type: application/json "
+    f"(without a body, the header {REQUEST_HEADER}: 1 will do): a web page on another "
+    "site cannot send either without a CORS preflight, which this server never grants, "
+    "so it cannot drive the control API. Nothing was changed."
+)
 
 
 def refuse_change() -> Response:
-    return canvas_json(
-        bodies.message(
-            "a control request that changes something must send Content-Type: application/json "
-            f"(without a body, the header {REQUEST_HEADER}: 1 will do): a web page on another "
-            "site cannot send either without a CORS preflight, which this server never grants, "
-            "so it cannot drive the control API. Nothing was changed."
-        ),
-        415,
-    )
+    return canvas_json(bodies.message(CHANGE_REFUSED), 415)

@@ -90,7 +90,12 @@ def _before() -> Response | None:
     if is_control_path(request.path):
         if not host_allowed(request.host, ctl.allowed_hosts):
             return refuse_host(request.host)
-        return _guard(ctl) or (None if change_allowed(request) else refuse_change())
+        if (refused := _guard(ctl)) is not None:
+            return refused
+        # An unknown route or method stays a 404/405 (nothing runs, nothing changes).
+        if request.routing_exception is None and not change_allowed(request):
+            return refuse_change()
+        return None
     token = request_token()
     client = _client(token)
     if client is not None:
