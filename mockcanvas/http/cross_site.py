@@ -74,7 +74,8 @@ def host_allowed(host: str, allowed: frozenset[str] | set[str]) -> bool:
 
 
 def refuse_host(host: str) -> Response:
-    shown = host if len(host) <= _SHOWN else host[:_SHOWN] + "..."
+    name = host_name(host)
+    shown = name if len(name) <= _SHOWN else name[:_SHOWN] + "..."
     return canvas_json(
         bodies.message(
             f"the control API does not answer for host {shown!r}: only loopback names, IP "
