@@ -16,6 +16,7 @@ from flask import Blueprint, Response, request
 from ..errors import BadRequest, NotFound
 from ..instance import current_instance
 from ..sinks import registry as sinks
+from .control import MAX_DIGITS, path_id
 from .responses import canvas_json
 
 blueprint = Blueprint("subscriptions", __name__, url_prefix="/_mockcanvas")
@@ -32,9 +33,10 @@ def _registry() -> sinks.Registry:
 
 
 def _subscription(subscription_id: str) -> sinks.Subscription:
-    if not _DIGITS.fullmatch(subscription_id):  # "¹".isdigit(), but int("¹") fails
+    number = path_id(subscription_id)  # "¹".isdigit(), but int("¹") fails; so do 4,301 digits
+    if number is None:
         raise NotFound()
-    return _registry().get(int(subscription_id))
+    return _registry().get(number)
 
 
 def _whole(name: str, default: int, low: int, high: int) -> int:
@@ -43,6 +45,8 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
         return default
     if not _DIGITS.fullmatch(text):
         raise BadRequest(f"{name} must be a non-negative integer")
+    if len(text.lstrip("0")) > MAX_DIGITS:  # past any real entry number (and int()'s limit)
+        raise BadRequest(f"{name} must be a non-negative integer of at most {MAX_DIGITS} digits")
     return min(max(int(text), low), high)
 
 
@@ -107,8 +111,7 @@ def show_subscription(subscription_id: str) -> Response:
 @blueprint.delete("/subscriptions/<subscription_id>")
 def delete_subscription(subscription_id: str) -> Response:
     """Detach and close at once: whatever was still queued is counted undelivered."""
-    _subscription(subscription_id)
-    subscription = sinks.unsubscribe(current_instance(), int(subscription_id))
+    subscription = sinks.unsubscribe(current_instance(), _subscription(subscription_id).id)
     return canvas_json(subscription.describe())
 
 
