@@ -794,6 +794,15 @@ def _graphql_body() -> dict:
 # -- the control API --------------------------------------------------------------------------
 
 
+_LONG_WAITS_TAKEN = _json(
+    "Every long-wait slot is taken: event streams and subscription waits share a few (each holds "
+    "a server worker thread; the rest stay free for other requests). Try again after "
+    "`Retry-After` seconds.",
+    _ref("error#/$defs/message"),
+    {"Retry-After": {"description": "Seconds.", "schema": {"type": "string"}}},
+)
+
+
 def _control_operations(guarded: bool) -> Iterator[dict]:
     def errors(bad_request: str | None = None, not_found: str | None = None) -> dict:
         return _control_errors(guarded, bad_request=bad_request, not_found=not_found)
@@ -1178,11 +1187,7 @@ def _inspector_operations(control, errors) -> Iterator[dict]:
                 "history, then that history from its start; a comment every second while idle.",
                 "content": {"text/event-stream": {"schema": _SSE_EVENT}},
             },
-            "503": _json(
-                "Too many streams open (each holds a server worker thread).",
-                _ref("error#/$defs/message"),
-                {"Retry-After": {"description": "Seconds.", "schema": {"type": "string"}}},
-            ),
+            "503": _LONG_WAITS_TAKEN,
         },
         parameters=[
             {
@@ -1345,7 +1350,10 @@ def _subscription_operations(control, errors) -> Iterator[dict]:
         "/subscriptions/{subscription_id}/wait",
         "control_wait",
         "Wait until nothing is queued or in flight",
-        {"200": _json("Whether it went idle in time, and the counts.", _ref("control_wait"))},
+        {
+            "200": _json("Whether it went idle in time, and the counts.", _ref("control_wait")),
+            "503": _LONG_WAITS_TAKEN,
+        },
         parameters=[
             subscription_id,
             _query(

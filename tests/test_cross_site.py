@@ -259,7 +259,7 @@ def test_canvas_routes_answer_any_host_they_need_a_token_anyway(app):
         (
             "POST",
             "/_mockcanvas/throttle",
-            {"data": "{\"enabled\": false}", "content_type": "application/json; charset=utf-8"},
+            {"data": '{"enabled": false}', "content_type": "application/json; charset=utf-8"},
         ),
     ],
 )

@@ -292,7 +292,8 @@ def test_streams_past_the_cap_are_refused_and_stop_ends_the_open_ones():
         assert refused.status_code == 503
         assert refused.headers["Retry-After"] == "5"
         assert refused.json() == {
-            "message": f"too many event streams open (at most {inspector.MAX_STREAMS}); close one"
+            "message": "too many long waits open (event streams and subscription waits share 2 "
+            "slots, so that the server always keeps workers free); close one or try again shortly"
         }
         # The other workers still answer while the streams are open.
         assert requests.get(url + "/_mockcanvas/health", headers=HEADERS, timeout=10).ok

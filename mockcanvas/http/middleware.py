@@ -23,6 +23,7 @@ from ..controls import Controls, controls
 from ..instance import current_instance
 from ..presenters import errors as bodies
 from ..services.faults import Fault
+from ..services.journal import redact_query
 from ..services.throttle import (
     RATE_LIMITED_BODY,
     RATE_LIMITED_CONTENT_TYPE,
@@ -177,7 +178,7 @@ def _record(inst, ctl: Controls, status: int, fault: Fault | None, throttled: bo
         time=iso_instant(arrived),
         method=request.method,
         path=request.path,
-        query=request.query_string.decode("latin-1"),
+        query=redact_query(request.query_string.decode("latin-1")),
         status=status,
         user_id=_user_id(inst),
         request_id=g.get("mockcanvas_request_id"),
