@@ -48,9 +48,10 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
         return default
     if not _DIGITS.fullmatch(text):
         raise BadRequest(f"{name} must be a non-negative integer")
-    if len(text.lstrip("0")) > MAX_DIGITS:  # past any real entry number (and int()'s limit)
+    significant = text.lstrip("0")
+    if len(significant) > MAX_DIGITS:  # past any real entry number (and int()'s limit)
         raise BadRequest(f"{name} must be a non-negative integer of at most {MAX_DIGITS} digits")
-    return min(max(int(text), low), high)
+    return min(max(int(significant or "0"), low), high)
 
 
 def _seconds(name: str, default: float) -> float:
