@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask import Flask
@@ -28,6 +29,7 @@ from .http import (
 from .http import openapi as openapi_routes
 from .http import subscriptions as subscription_routes
 from .http.bodies import DEFAULT_MAX_BODY, check_max_body
+from .http.cross_site import normalize_hosts
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
 
@@ -52,6 +54,7 @@ def create_app(
     held_capacity: int | None = None,
     queue_bytes: int | None = None,
     delivery_concurrency: int | None = None,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> Flask:
     """Build a mock Canvas.
 
@@ -73,6 +76,8 @@ def create_app(
     entries (default 50,000), ``held_capacity`` dead/overflowed payloads (default 10,000),
     ``queue_bytes`` of queued JSON payloads before ``dropped_overflow`` (default 64 MiB) and
     ``delivery_concurrency`` deliveries in flight (default 4; 1 keeps one total order).
+    ``allowed_hosts`` are the host names (besides loopback names and IP addresses) the control
+    API answers for, against DNS rebinding (``["*"]``: any); Canvas routes answer any host.
     """
     if unauthorized_status not in (401, 403):
         raise ValueError("unauthorized_status must be 401 or 403")
@@ -86,6 +91,7 @@ def create_app(
         concurrency=delivery_concurrency,
     )
     bus = EventBus(inbox_capacity)  # ValueError on a bad capacity, before anything is built
+    hosts = normalize_hosts(allowed_hosts)
     loaded = None
     if scenario is not None:
         from .scenario import load as load_scenario
@@ -145,7 +151,12 @@ def create_app(
     if loaded is not None:  # what built the world: the test kit reads the kind of each key
         inst.settings.extra["scenario"] = loaded
     attach_controls(
-        inst, rebuild=rebuild, clock_start=start, throttle=throttle, control_token=control_token
+        inst,
+        rebuild=rebuild,
+        clock_start=start,
+        throttle=throttle,
+        control_token=control_token,
+        allowed_hosts=hosts,
     )
     # A reset keeps subscriptions but empties their delivery logs and held payloads (counted).
     controls(inst).reset_hooks.append(lambda inst: registry_for(inst.bus).clear_histories())

@@ -19,6 +19,7 @@ from .clock import DEFAULT_NOW, Clock
 from .errors import BadRequest
 from .events import DEFAULT_INBOX_CAPACITY
 from .http.bodies import DEFAULT_MAX_BODY, check_max_body
+from .http.cross_site import normalize_hosts
 from .instance import current_instance
 from .live_server import (
     BODY_MIN_RATE,
@@ -156,6 +157,14 @@ def _connection_limit(text: str) -> int:
     return value
 
 
+def _allowed_host(text: str) -> str:
+    try:
+        normalize_hosts([text])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a host name (or *): {text!r}") from None
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockcanvas", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mockcanvas {__version__}")
@@ -217,6 +226,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--control-token", help="require this token (Bearer) on every /_mockcanvas/ route"
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        type=_allowed_host,
+        metavar="NAME",
+        help="a host name the control API answers for besides loopback names, IP addresses and "
+        "--host (a guard against DNS rebinding; repeatable; * allows any)",
     )
     serve.add_argument(
         "--max-body",
@@ -337,6 +355,7 @@ def build_app(args: argparse.Namespace, loaded: scenario.Scenario | None):
             held_capacity=args.held_capacity,
             queue_bytes=args.queue_bytes,
             delivery_concurrency=args.delivery_concurrency,
+            allowed_hosts=[h for h in (args.host, *args.allowed_host) if h.strip()],
         )
 
 

@@ -70,6 +70,9 @@ class Controls:
     throttle_defaults: ThrottleConfig
     journal: Journal
     control_token: str | None = None
+    # Host names the control API answers besides loopback names and IP literals ("*": any);
+    # see mockcanvas/http/cross_site.py. A set: the in-process routings add their base URL's.
+    allowed_hosts: set[str] = field(default_factory=set)
     # Extra clean-up run on every reset, after the store is back: (instance) -> None.
     reset_hooks: list[Callable[[Instance], None]] = field(default_factory=list)
     # Compare every reset world with a reference copy of the baseline (slow; for test suites).
@@ -188,6 +191,7 @@ def attach(
     clock_start: datetime,
     throttle: bool = False,
     control_token: str | None = None,
+    allowed_hosts: frozenset[str] = frozenset(),
 ) -> Controls:
     """Give ``inst`` its controls; its store as it is now is the baseline. ``rebuild`` makes that
     world again (the seed, the scenario): the reset check's reference copy."""
@@ -205,6 +209,7 @@ def attach(
         throttle_defaults=defaults,
         journal=Journal(),
         control_token=control_token,
+        allowed_hosts=set(allowed_hosts),
         check=check,
         _baseline=Baseline(rebuild if check else None),
     )

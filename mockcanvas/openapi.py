@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import __version__
+from .http.cross_site import REQUEST_HEADER
 
 SCHEMA_DIR = "schemas/"
 """Where ``$ref``s point, relative to the document's own URL (``/_mockcanvas/openapi.json``)."""
@@ -798,6 +799,15 @@ def _graphql_body() -> dict:
 # -- the control API --------------------------------------------------------------------------
 
 
+_LONG_WAITS_TAKEN = _json(
+    "Every long-wait slot is taken: event streams and subscription waits share a few (each holds "
+    "a server worker thread; the rest stay free for other requests). Try again after "
+    "`Retry-After` seconds.",
+    _ref("error#/$defs/message"),
+    {"Retry-After": {"description": "Seconds.", "schema": {"type": "string"}}},
+)
+
+
 def _control_operations(guarded: bool) -> Iterator[dict]:
     def errors(bad_request: str | None = None, not_found: str | None = None) -> dict:
         return _control_errors(guarded, bad_request=bad_request, not_found=not_found)
@@ -1182,11 +1192,7 @@ def _inspector_operations(control, errors) -> Iterator[dict]:
                 "history, then that history from its start; a comment every second while idle.",
                 "content": {"text/event-stream": {"schema": _SSE_EVENT}},
             },
-            "503": _json(
-                "Too many streams open (each holds a server worker thread).",
-                _ref("error#/$defs/message"),
-                {"Retry-After": {"description": "Seconds.", "schema": {"type": "string"}}},
-            ),
+            "503": _LONG_WAITS_TAKEN,
         },
         parameters=[
             {
@@ -1349,7 +1355,10 @@ def _subscription_operations(control, errors) -> Iterator[dict]:
         "/subscriptions/{subscription_id}/wait",
         "control_wait",
         "Wait until nothing is queued or in flight",
-        {"200": _json("Whether it went idle in time, and the counts.", _ref("control_wait"))},
+        {
+            "200": _json("Whether it went idle in time, and the counts.", _ref("control_wait")),
+            "503": _LONG_WAITS_TAKEN,
+        },
         parameters=[
             subscription_id,
             _query(
@@ -1750,6 +1759,43 @@ def _with_links(operation_id: str, responses: dict) -> dict:
     return linked
 
 
+_WRONG_HOST = _json(
+    "The `Host` header names a host the control API does not answer for (a guard against DNS "
+    "rebinding): loopback names, IP addresses and the allowed hosts (`serve --allowed-host`, "
+    "`create_app(allowed_hosts=...)`) do. Nothing is read or changed.",
+    _ref("error#/$defs/message"),
+)
+_NOT_JSON = _json(
+    "A change sent neither as `application/json` nor, without a body, with the header "
+    f"`{REQUEST_HEADER}`: what a web page on another site could send without a CORS "
+    "preflight. Nothing is changed.",
+    _ref("error#/$defs/message"),
+)
+_REQUEST_HEADER = {
+    "name": REQUEST_HEADER,
+    "in": "header",
+    "required": True,
+    "description": "Any value that is not blank: a change without a body needs it, since a web "
+    "page on another site cannot send a custom header without a CORS preflight, which the server "
+    "never grants (a change with a body sends it as `application/json` instead).",
+    "schema": {"type": "string", "pattern": "\\S"},
+}
+
+
+def _cross_site(op: dict) -> tuple[list, dict]:
+    """What every control route adds (``http/cross_site.py``): the Host check's 403 and, on a
+    change, the 415 and the header that lets a body-less change through."""
+    parameters, responses = list(op["parameters"]), dict(op["responses"])
+    if not op["path"].startswith("/_mockcanvas"):
+        return parameters, responses
+    responses.setdefault("403", _WRONG_HOST)
+    if op["method"] in ("post", "put", "patch", "delete"):
+        responses["415"] = _NOT_JSON
+        if op["body"] is None:
+            parameters.append(_REQUEST_HEADER)
+    return parameters, dict(sorted(responses.items()))
+
+
 def build(*, control_token: bool = False, unauthorized_status: int = 401) -> dict[str, Any]:
     """The OpenAPI 3.1 document for an app with these settings."""
     paths: dict[str, dict] = {}
@@ -1767,9 +1813,10 @@ def build(*, control_token: bool = False, unauthorized_status: int = 401) -> dic
         # The README table reads these, so the table and the document cannot drift.
         entry["x-mockcanvas-who"] = op["who"] or _WHO[op["kind"], control_token]
         entry["x-mockcanvas-notes"] = op["notes"]
-        if op["parameters"]:
-            entry["parameters"] = op["parameters"]
-        responses = _with_links(op["operationId"], op["responses"])
+        parameters, responses = _cross_site(op)
+        if parameters:
+            entry["parameters"] = parameters
+        responses = _with_links(op["operationId"], responses)
         if op["body"] is not None:
             entry["requestBody"] = op["body"]
             responses = dict(sorted({**responses, "413": _TOO_LARGE}.items()))

@@ -47,6 +47,17 @@ def normalize_base_url(base_url: str) -> str:
     return f"{parts.scheme}://{host}{port}"
 
 
+def allow_base_url(app: Flask, base_url: str) -> None:
+    """Let ``app``'s control API answer for ``base_url``'s host (its Host check refuses names it
+    was not told about): the in-process routings serve their own base URL."""
+    from .controls import controls
+    from .http.cross_site import host_name
+    from .instance import EXTENSION_KEY
+
+    inst = app.extensions[EXTENSION_KEY]
+    controls(inst).allowed_hosts.add(host_name(urlsplit(base_url).netloc))
+
+
 def _body(body: object) -> bytes:
     if body is None:
         return b""
@@ -83,6 +94,7 @@ def route_requests(
     import responses
 
     base = normalize_base_url(base_url)
+    allow_base_url(app, base)
     pattern = re.compile(re.escape(base) + r"([/?#]|$)", re.IGNORECASE)
     mock = responses.RequestsMock(assert_all_requests_are_fired=False, passthru_prefixes=passthru)
     callback = wsgi_callback(app)

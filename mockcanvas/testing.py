@@ -22,10 +22,11 @@ from flask import Flask
 from . import ids, state
 from .controls import controls
 from .events import EventBus, LiveEvent
+from .http.cross_site import REQUEST_HEADER
 from .instance import EXTENSION_KEY, Instance
 from .live_server import HTTP_URL_WARNING
 from .models import Assignment, Course, Score, Section, Submission, User
-from .requests_routing import DEFAULT_BASE_URL, normalize_base_url
+from .requests_routing import DEFAULT_BASE_URL, allow_base_url, normalize_base_url
 from .sinks import registry_for, unsubscribe
 
 # The seeded world's user landmarks; its other landmarks say their kind in their names.
@@ -418,6 +419,7 @@ class MockCanvas:
         self.clock = ClockControl(self)
         self.faults = Faults(self)
         self._client = app.test_client(use_cookies=False)
+        allow_base_url(app, self.base_url)
 
     def __repr__(self) -> str:
         return f"<MockCanvas {self.base_url}>"
@@ -455,7 +457,8 @@ class MockCanvas:
             method=method,
             json=body,
             base_url=self.base_url,
-            headers={"User-Agent": "mockcanvas.testing"},
+            # The header lets a body-less change through (cross_site.py); a body goes as JSON.
+            headers={"User-Agent": "mockcanvas.testing", REQUEST_HEADER: "1"},
         )
         payload = reply.get_json(silent=True)
         if reply.status_code >= 400:

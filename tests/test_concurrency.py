@@ -406,7 +406,7 @@ def test_concurrent_writers_keep_audit_events_scores_and_deliveries_exact(served
             waited = []
             for number in subscriptions:
                 path = f"/_mockcanvas/subscriptions/{number}/wait"
-                response = control.post(f"{url}{path}", params={"timeout": WAIT})
+                response = control.post(f"{url}{path}", params={"timeout": WAIT}, json={})
                 waited.append(json_of(response, path))
         delivered_by_hook = [
             (r.headers["X-Mockcanvas-Event-Id"], json.loads(r.body)) for r in receiver.delivered()
@@ -697,7 +697,7 @@ def test_resets_among_writers_and_readers_never_fail_and_end_at_the_seeded_world
                     )
                     assert response.status_code == 200, response.text
                     json_of(response, "/_mockcanvas/state")
-                response = session.post(f"{url}/_mockcanvas/reset")
+                response = session.post(f"{url}/_mockcanvas/reset", json={})
                 assert response.status_code == 200, response.text
                 resets.append(json_of(response, "/_mockcanvas/reset"))
 
@@ -736,7 +736,7 @@ def test_resets_among_writers_and_readers_never_fail_and_end_at_the_seeded_world
 
     assert len(writes) == total and {x.status for x in writes} == {200}
     assert len(resets) == RESETS and all(r["reset"] is True for r in resets)
-    response = requests.post(f"{url}/_mockcanvas/reset")
+    response = requests.post(f"{url}/_mockcanvas/reset", json={})
     assert response.status_code == 200, response.text
     assert export_state(w.inst) == baseline
     assert len(w.inst.bus.inbox) == 0

@@ -103,7 +103,7 @@ def test_reset_restores_a_world_identical_to_a_fresh_one(mock):
     assert changed != fresh
     assert mock.events()
 
-    response = mock.control("POST", "reset")
+    response = mock.control("POST", "reset", json={})
     assert response.status_code == 200
     body = response.get_json()
     assert body["reset"] is True and body["kept"] == ["subscriptions"]
@@ -131,7 +131,7 @@ def test_reset_restores_a_world_identical_to_a_fresh_one(mock):
 def test_after_reset_the_same_requests_give_the_same_bytes(mock):
     other = Mock(create_app(seed=1))
     mock.grade("11")
-    mock.control("POST", "reset")
+    mock.control("POST", "reset", json={})
     for m in (mock, other):
         assert m.grade("13").status_code == 200
     assert mock.state_bytes() == other.state_bytes()
@@ -145,12 +145,12 @@ def test_reset_keeps_subscriptions_and_drops_progresses(mock, tmp_path):
     created = mock.control("POST", "subscriptions", json=spec)
     assert created.status_code == 201, created.get_json()
     mock.inst.progresses[1] = object()
-    mock.control("POST", "reset")
+    mock.control("POST", "reset", json={})
     assert mock.inst.progresses == {}
     [kept] = mock.control("GET", "subscriptions").get_json()["subscriptions"]
     assert kept["id"] == created.get_json()["id"]
     assert mock.grade("13").status_code == 200
-    mock.control("POST", f"subscriptions/{kept['id']}/wait")
+    mock.control("POST", f"subscriptions/{kept['id']}/wait", json={})
     lines = (tmp_path / "events.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["metadata"]["event_name"] == "grade_change"
 
@@ -172,7 +172,7 @@ def test_reset_keeps_the_running_clock_running_from_its_start():
 
     mock = Mock(create_app(seed=1, clock=Clock(start, frozen=False)))
     mock.control("POST", "clock", json={"set": "2027-01-01T00:00:00Z", "freeze": True})
-    mock.control("POST", "reset")
+    mock.control("POST", "reset", json={})
     clock = mock.control("GET", "clock").get_json()
     assert clock["frozen"] is False
     assert start <= datetime.fromisoformat(clock["now"]) < start + timedelta(minutes=1)
@@ -345,7 +345,7 @@ def test_probability_draws_from_a_seeded_generator(mock):
     other = Mock(create_app(seed=1))
     add_fault(other, path="/api/v1/audit/**", status=502, probability=0.5)
     assert _pattern(other) == first
-    mock.control("POST", "reset")
+    mock.control("POST", "reset", json={})
     add_fault(mock, path="/api/v1/audit/**", status=502, probability=0.5)
     assert _pattern(mock) == first
     never = Mock(create_app(seed=1))
@@ -359,7 +359,7 @@ def test_method_filters_and_faults_never_touch_control_routes(mock):
     assert mock.course_log().status_code == 200
     assert mock.grade("13").status_code == 500
     assert mock.control("POST", "clock", json={"advance": 1}).status_code == 200
-    assert mock.control("DELETE", "live_events").status_code == 200
+    assert mock.control("DELETE", "live_events", json={}).status_code == 200
     assert mock.control("GET", "health").status_code == 200
 
 
@@ -371,7 +371,7 @@ def test_a_faulted_grade_writes_nothing(mock):
     assert mock.state_bytes() == before
     assert mock.events() == []
     # ... and it draws no ids: the next real grade stamps what a fresh app's first grade does.
-    mock.control("DELETE", "faults")
+    mock.control("DELETE", "faults", json={})
     other = Mock(create_app(seed=1))
     assert mock.grade("13").status_code == other.grade("13").status_code == 200
     assert mock.state_bytes() == other.state_bytes()
@@ -381,13 +381,13 @@ def test_faults_are_listed_and_deleted(mock):
     one = add_fault(mock, path="/a")
     two = add_fault(mock, path="/b", kind="latency", latency_ms=1)
     assert [f["id"] for f in mock.control("GET", "faults").get_json()["faults"]] == [1, 2]
-    assert mock.control("DELETE", f"faults/{one['id']}").get_json() == {"deleted": 1}
-    assert mock.control("DELETE", f"faults/{one['id']}").status_code == 404
+    assert mock.control("DELETE", f"faults/{one['id']}", json={}).get_json() == {"deleted": 1}
+    assert mock.control("DELETE", f"faults/{one['id']}", json={}).status_code == 404
     assert mock.control("GET", "faults/x").status_code == 404
     assert mock.control("GET", "faults/%C2%B9").status_code == 404  # "¹": was a 500
-    assert mock.control("DELETE", "faults/%C2%B9").status_code == 404
+    assert mock.control("DELETE", "faults/%C2%B9", json={}).status_code == 404
     assert [f["id"] for f in mock.control("GET", "faults").get_json()["faults"]] == [two["id"]]
-    assert mock.control("DELETE", "faults").get_json() == {"deleted": 1}
+    assert mock.control("DELETE", "faults", json={}).get_json() == {"deleted": 1}
 
 
 def test_whole_numbers_written_as_floats_are_integers(mock):
@@ -536,7 +536,7 @@ def test_create_app_throttle_on_with_canvas_defaults():
     assert response.status_code == 200
     assert float(response.headers["X-Request-Cost"]) > 0  # time is measured when on
     mock.control("POST", "throttle", json={"enabled": False})
-    mock.control("POST", "reset")
+    mock.control("POST", "reset", json={})
     assert mock.control("GET", "throttle").get_json()["enabled"] is True
 
 
@@ -586,7 +586,7 @@ def test_import_as_baseline_makes_reset_come_back_to_it(mock):
     other.control("PUT", "state?baseline=true", data=exported, content_type="application/json")
     other.grade("2")
     assert other.state_bytes() != exported
-    other.control("POST", "reset")
+    other.control("POST", "reset", json={})
     assert other.state_bytes() == exported
 
 
@@ -745,7 +745,7 @@ def test_the_journal_is_bounded_and_counts_what_it_evicts(mock):
     body = mock.control("GET", "requests").get_json()
     assert [e["seq"] for e in body["requests"]] == [3, 4, 5]
     assert (body["total"], body["evicted"], body["capacity"]) == (5, 2, 3)
-    assert mock.control("DELETE", "requests").get_json() == {"deleted": 3}
+    assert mock.control("DELETE", "requests", json={}).get_json() == {"deleted": 3}
     after = mock.control("GET", "requests").get_json()
     # Sequence numbers go on after a clear, so after= cursors stay good.
     assert [e["seq"] for e in after["requests"]] == [7]
@@ -764,7 +764,7 @@ def test_a_control_token_guards_every_control_route():
         "errors": [{"message": "user authorization required"}],
     }
     assert missing.headers["WWW-Authenticate"] == 'Bearer realm="canvas-lms"'
-    wrong = mock.control("POST", "reset", headers={"Authorization": "Bearer nope"})
+    wrong = mock.control("POST", "reset", headers={"Authorization": "Bearer nope"}, json={})
     assert wrong.status_code == 401
     assert wrong.get_json() == {"errors": [{"message": "Invalid access token."}]}
     assert mock.control("GET", "nowhere").status_code == 401

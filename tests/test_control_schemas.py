@@ -33,6 +33,8 @@ class Control:
         self.client = CheckedClient(self.app, self.inst.store)
 
     def __call__(self, method: str, path: str, status: int = 200, **kw) -> dict:
+        if method != "GET" and "json" not in kw and "data" not in kw:
+            kw["json"] = {}  # a change must be JSON (a web page cannot send that cross-site)
         response = self.client.request(method, f"{CONTROL}/{path}", **kw)
         assert response.status_code == status, response.get_json()
         return response.get_json()

@@ -292,7 +292,8 @@ def test_streams_past_the_cap_are_refused_and_stop_ends_the_open_ones():
         assert refused.status_code == 503
         assert refused.headers["Retry-After"] == "5"
         assert refused.json() == {
-            "message": f"too many event streams open (at most {inspector.MAX_STREAMS}); close one"
+            "message": "too many long waits open (event streams and subscription waits share 2 "
+            "slots, so that the server always keeps workers free); close one or try again shortly"
         }
         # The other workers still answer while the streams are open.
         assert requests.get(url + "/_mockcanvas/health", headers=HEADERS, timeout=10).ok
@@ -320,7 +321,7 @@ def test_a_reset_restarts_the_numbering_on_the_stream():
         requests.post(url + "/_mockcanvas/grades", json=GRADE, headers=HEADERS, timeout=10)
         before = requests.get(url + "/_mockcanvas/live_events", headers=HEADERS, timeout=10)
         last = before.json()["live_events"][-1]["seq"]
-        requests.post(url + "/_mockcanvas/reset", headers=HEADERS, timeout=10)
+        requests.post(url + "/_mockcanvas/reset", headers=HEADERS, timeout=10, json={})
         got = requests.get(
             url + "/_mockcanvas/live_events/stream",
             params={"timeout": 0},
@@ -357,7 +358,7 @@ def reset_then_more_events(url: str) -> tuple[list[dict], list[dict]]:
     """One grade, a reset, three grades: (the old inbox, the new, longer one)."""
     grade(url, "17")
     old = inbox_entries(url)
-    assert requests.post(url + "/_mockcanvas/reset", headers=HEADERS, timeout=10).ok
+    assert requests.post(url + "/_mockcanvas/reset", headers=HEADERS, timeout=10, json={}).ok
     for value in ("15", "16", "18"):
         grade(url, value)
     new = inbox_entries(url)
@@ -440,13 +441,15 @@ def test_a_reset_under_an_open_stream_says_reset_with_the_new_generation():
         grade(url, "17")
         for entry in inbox_entries(url):
             assert next_message(events)["id"] == f"0-{entry['seq']}"
-        assert requests.post(url + "/_mockcanvas/reset", headers=HEADERS, timeout=10).ok
+        assert requests.post(url + "/_mockcanvas/reset", headers=HEADERS, timeout=10, json={}).ok
         assert next_message(events) == {"id": "1-0", "event": "reset", "data": '{"reset":true}'}
         grade(url, "15")
         for entry in inbox_entries(url):  # numbered from 1 again
             message = next_message(events)
             assert (message["id"], json.loads(message["data"])) == (f"1-{entry['seq']}", entry)
-        cleared = requests.delete(url + "/_mockcanvas/live_events", headers=HEADERS, timeout=10)
+        cleared = requests.delete(
+            url + "/_mockcanvas/live_events", headers=HEADERS, timeout=10, json={}
+        )
         assert cleared.ok
         assert next_message(events) == {"id": "2-0", "event": "reset", "data": '{"reset":true}'}
         stream.close()
@@ -508,7 +511,10 @@ def test_deliveries_per_event_and_redelivering_one(tmp_path):
         requests.post(url + "/_mockcanvas/grades", json=GRADE, headers=HEADERS, timeout=10)
         for sub in (jsonl, dead):
             idle = requests.post(
-                f"{url}/_mockcanvas/subscriptions/{sub['id']}/wait", headers=HEADERS, timeout=20
+                f"{url}/_mockcanvas/subscriptions/{sub['id']}/wait",
+                headers=HEADERS,
+                timeout=20,
+                json={},
             )
             assert idle.json()["idle"] is True
         entries = requests.get(url + "/_mockcanvas/live_events", headers=HEADERS, timeout=10)
@@ -535,11 +541,15 @@ def test_deliveries_per_event_and_redelivering_one(tmp_path):
             params={"event_id": ids[0]},
             headers=HEADERS,
             timeout=10,
+            json={},
         )
         assert again.status_code == 200
         assert again.json()["requeued"] == 1
         requests.post(
-            f"{url}/_mockcanvas/subscriptions/{dead['id']}/wait", headers=HEADERS, timeout=20
+            f"{url}/_mockcanvas/subscriptions/{dead['id']}/wait",
+            headers=HEADERS,
+            timeout=20,
+            json={},
         )
         after = requests.get(
             url + "/_mockcanvas/live_events/deliveries",

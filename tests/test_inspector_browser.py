@@ -613,7 +613,7 @@ def test_a_reset_while_the_stream_was_away_replaces_the_feed_with_the_new_histor
             wait(driver).until(lambda d: len(feed_items(d)) == len(old))
             held = hold_every_stream_slot(driver, app, url)
 
-            control(url, "POST", "reset")
+            control(url, "POST", "reset", json={})
             for value in ("15", "16", "18"):
                 control(url, "POST", "grades", json={**grade, "posted_grade": value})
             new = inbox(url)

@@ -100,7 +100,7 @@ def test_markdown_table_lists_every_route_and_its_statuses():
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert len(rows) == len(documented_routes(build()))
     assert "| `GET /api/v1/audit/grade_change` | 200, 400, 401, 403, 404 |" in table
-    assert "| `PUT /_mockcanvas/state` | 200, 400, 413 |" in table
+    assert "| `PUT /_mockcanvas/state` | 200, 400, 403, 413, 415 |" in table
     printed = subprocess.run(
         [sys.executable, "-m", "mockcanvas.openapi", "--markdown"],
         capture_output=True,

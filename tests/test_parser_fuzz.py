@@ -939,7 +939,7 @@ def test_control_bodies_answer_400_and_change_nothing(route_body):
         assert set(response.get_json()) == {"message"}
         assert CONTROL_CLIENT.get(route).get_json() == before
     # Leave the instance as it was for the next example.
-    CONTROL_CLIENT.delete("/_mockcanvas/faults")
+    CONTROL_CLIENT.delete("/_mockcanvas/faults", json={})
     CONTROL.clock.set(datetime(2026, 11, 2, 16, tzinfo=UTC))
     CONTROL_CLIENT.post("/_mockcanvas/throttle", json=ThrottleConfig().to_json())
 

@@ -249,7 +249,7 @@ def test_a_reset_scenario_world_is_a_fresh_one_and_new_submissions_go():
     count, sequences = len(used.store.submissions), used.store.sequences()
     unsubmitted(used)
     assert len(used.store.submissions) == count + 3
-    used.keep(used.client.post("/_mockcanvas/reset"))
+    used.keep(used.client.post("/_mockcanvas/reset", json={}))
     assert (len(used.store.submissions), used.store.sequences()) == (count, sequences)
     assert_like_fresh(used, Writer(create_app(scenario="gradebook")), unsubmitted)
 

@@ -170,7 +170,7 @@ def test_reset_comes_back_to_the_scenario():
     reset(inst_of(app))
     assert dumped(app) == before
     assert len(inst_of(app).bus.inbox) == 0
-    assert client.post("/_mockcanvas/reset").status_code == 200
+    assert client.post("/_mockcanvas/reset", json={}).status_code == 200
     assert dumped(app) == before
 
 

@@ -312,7 +312,10 @@ def test_private_keys_are_never_served_logged_or_written(tmp_path, caplog):
                 _teacher_grade(session, server.url, store, grade)
                 if n < 2:
                     rotated = session.post(
-                        server.url + "/_mockcanvas/jwks/rotate", headers=control, timeout=10
+                        server.url + "/_mockcanvas/jwks/rotate",
+                        headers=control,
+                        timeout=10,
+                        json={},
                     )
                     assert rotated.status_code == 200
                     check_public_jwks(rotated.json())
@@ -418,7 +421,7 @@ def test_serve_prints_and_writes_no_private_key(tmp_path):
                 )
                 assert graded.status_code == 200, graded.text
                 rotated = session.post(
-                    served.url + "/_mockcanvas/jwks/rotate", headers=control, timeout=10
+                    served.url + "/_mockcanvas/jwks/rotate", headers=control, timeout=10, json={}
                 )
                 assert rotated.status_code == 200
                 served_jwks.append(rotated.json())

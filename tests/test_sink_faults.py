@@ -558,13 +558,13 @@ def past_the_budget(rig: Rig) -> Ledger:
     later = [(e["attempt"], e["outcome"], e["error"]) for e in sub.log()[6:]]
     assert later == [(0, "dead", "subscription deactivated")] * 2
     assert sub.counts()["dead"] == 4 and sub.counts()["attempts"] == 6
-    refused = rig.client.post(f"{base}/redeliver")
+    refused = rig.client.post(f"{base}/redeliver", json={})
     assert refused.status_code == 400 and "reactivate" in refused.get_json()["message"]
 
     receiver.listen()
-    assert rig.client.post(f"{base}/reactivate").get_json()["state"] == "active"
-    assert rig.client.post(f"{base}/redeliver").get_json()["requeued"] == 4
-    assert rig.client.post(f"{base}/wait?timeout={WAIT}").get_json()["idle"]
+    assert rig.client.post(f"{base}/reactivate", json={}).get_json()["state"] == "active"
+    assert rig.client.post(f"{base}/redeliver", json={}).get_json()["requeued"] == 4
+    assert rig.client.post(f"{base}/wait?timeout={WAIT}", json={}).get_json()["idle"]
     got = rig.received(receiver)
     assert list(got) == [e for e, _ in rig.emitted()]  # every one, in emission order
     assert sub.counts()["delivered"] == 4
@@ -802,14 +802,19 @@ def jsonl_directory_replaced_by_a_file(rig: Rig) -> Ledger:
     return rig.ledger(sub, {})
 
 
-def jsonl_disk_full(rig: Rig) -> Ledger:
+def jsonl_swapped_for_a_device(rig: Rig) -> Ledger:
+    """A device is refused as a JSONL path (regular files only), and so is one swapped in later:
+    the sink follows the path, finds /dev/full there and writes nothing to it."""
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full on this system")
-    sub = rig.subscribe({"kind": "jsonl", "path": "/dev/full"})
+    path = rig.tmp_path / "events.jsonl"
+    sub = rig.subscribe({"kind": "jsonl", "path": str(path)})
+    path.unlink()
+    path.symlink_to("/dev/full")
     rig.grade()
     rig.settle(sub)
     dead = [e for e in sub.log() if e["outcome"] == "dead"]
-    assert len(dead) == 2 and all("No space left on device" in e["error"] for e in dead)
+    assert len(dead) == 2 and all("not a regular file" in e["error"] for e in dead)
     return rig.ledger(sub, {})
 
 
@@ -1045,7 +1050,7 @@ FAULTS: list[Fault] = [
     Fault("sqs: throttled (RequestThrottled), then accepted", sqs_throttled),
     Fault("jsonl: directory removed, then back and redelivered", jsonl_directory_removed),
     Fault("jsonl: directory replaced by a file (not writable)", jsonl_directory_replaced_by_a_file),
-    Fault("jsonl: disk full (/dev/full)", jsonl_disk_full),
+    Fault("jsonl: path swapped for a device (/dev/full)", jsonl_swapped_for_a_device),
     Fault("jsonl: file rotated away mid-stream", jsonl_file_rotated),
     Fault("jsonl: file size limit hit mid-line (EFBIG)", jsonl_size_limit_mid_line),
     Fault("serve: SIGTERM with the webhook down", serve_signal(signal.SIGTERM, "down")),

@@ -103,7 +103,9 @@ def test_webhook_posts_each_event_as_the_inbox_holds_it(inst, client, store, rec
     created = create(client, kind="webhook", url=receiver.url, **FAST)
     assert created["state"] == "active" and created["format"] == "canvas"
     grade(client, store)
-    assert client.post(f"/_mockcanvas/subscriptions/{created['id']}/wait").get_json()["idle"]
+    assert client.post(f"/_mockcanvas/subscriptions/{created['id']}/wait", json={}).get_json()[
+        "idle"
+    ]
 
     events = inst.bus.inbox.select()
     assert [e.name for e in events] == ["grade_change", "course_grade_change"]
@@ -159,7 +161,7 @@ def test_signed_webhook_verifies_with_the_jwks_and_survives_rotation(
         assert set(claims) == {"metadata", "body", "jti", "iat"}
     [old_kid] = first_kids
 
-    rotated = client.post("/_mockcanvas/jwks/rotate").get_json()
+    rotated = client.post("/_mockcanvas/jwks/rotate", json={}).get_json()
     assert rotated["kids"]["previous"] == old_kid and rotated["kids"]["current"] != old_kid
     jwks = client.get("/_mockcanvas/jwks").get_json()
     listed = [key["kid"] for key in jwks["keys"]]
@@ -262,7 +264,7 @@ def test_subscription_endpoints_create_list_show_page_and_delete(inst, client, s
     grade(client, store)
     grade(client, store)
     base = f"/_mockcanvas/subscriptions/{created['id']}"
-    assert client.post(f"{base}/wait?timeout=10").get_json()["idle"]
+    assert client.post(f"{base}/wait?timeout=10", json={}).get_json()["idle"]
 
     page = client.get(f"{base}?limit=3").get_json()
     assert [e["n"] for e in page["log"]] == [1, 2, 3] and page["next_after"] == 3
@@ -271,7 +273,7 @@ def test_subscription_endpoints_create_list_show_page_and_delete(inst, client, s
     assert [e["n"] for e in rest["log"]] == [4] and rest["next_after"] is None
     assert [e["seq"] for e in page["log"] + rest["log"]] == [e.seq for e in inst.bus.inbox.select()]
 
-    deleted = client.delete(base)
+    deleted = client.delete(base, json={})
     assert deleted.status_code == 200 and deleted.get_json()["state"] == "closed"
     assert client.get(base).status_code == 404
     assert client.get("/_mockcanvas/subscriptions").get_json() == {"subscriptions": []}
@@ -338,7 +340,7 @@ def test_unknown_subscriptions_are_404_and_bad_paging_is_400(client, tmp_path):
         ("POST", "/_mockcanvas/subscriptions/99/redeliver"),
         ("POST", "/_mockcanvas/subscriptions/99/wait"),
     ]:
-        response = client.request(method, path)
+        response = client.request(method, path, json={})
         assert response.status_code == 404
         assert response.get_json() == {
             "errors": [{"message": "The specified resource does not exist."}]
@@ -346,13 +348,13 @@ def test_unknown_subscriptions_are_404_and_bad_paging_is_400(client, tmp_path):
     created = create(client, kind="jsonl", path=str(tmp_path / "x.jsonl"))
     base = f"/_mockcanvas/subscriptions/{created['id']}"
     assert client.get(f"{base}?limit=abc").status_code == 400
-    assert client.post(f"{base}/wait?timeout=soon").status_code == 400
+    assert client.post(f"{base}/wait?timeout=soon", json={}).status_code == 400
     # float() and str.isdigit() took these; the OpenAPI document cannot describe them.
     for timeout in ("inf", "nan", "1_0", "%201", "-1"):
-        assert client.post(f"{base}/wait?timeout={timeout}").status_code == 400, timeout
+        assert client.post(f"{base}/wait?timeout={timeout}", json={}).status_code == 400, timeout
     for limit in ("%C2%B2", "%201", "1.0"):
         assert client.get(f"{base}?limit={limit}").status_code == 400, limit
-    assert client.post(f"{base}/wait?timeout=0.0").get_json()["idle"] is True
+    assert client.post(f"{base}/wait?timeout=0.0", json={}).get_json()["idle"] is True
     assert client.get(f"{base}?limit=&after=").status_code == 200
 
 

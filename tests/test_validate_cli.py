@@ -45,7 +45,7 @@ def served(tmp_path_factory) -> dict:
         data={f"grade_data[{ids['student']}][posted_grade]": "3"},
         headers=auth,
     ).get_json()
-    wait = client.post(f"/_mockcanvas/subscriptions/{subscription['id']}/wait?timeout=10")
+    wait = client.post(f"/_mockcanvas/subscriptions/{subscription['id']}/wait?timeout=10", json={})
     assert wait.get_json()["idle"]
     page = client.get(f"/api/v1/audit/grade_change/courses/{course}", headers=auth).get_json()
     events = [event.payload for event in inst.bus.inbox.select()]

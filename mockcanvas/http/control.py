@@ -48,6 +48,17 @@ def health() -> Response:
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _ID = re.compile(r"[0-9]+")  # not str.isdigit(): "¹" is a digit to it and a crash to int()
+# More significant digits than any id, count or sequence number here can have. int() refuses a
+# string past 4,300 digits (a ValueError: a 500), so longer ones are never converted.
+MAX_DIGITS = 18
+
+
+def path_id(text: str) -> int | None:
+    """A record id from a URL: ASCII digits of a number that can exist, else None (a 404)."""
+    if not _ID.fullmatch(text):
+        return None
+    significant = text.lstrip("0")
+    return int(significant or "0") if len(significant) <= MAX_DIGITS else None
 
 
 def _int_arg(name: str) -> int | None:
@@ -191,7 +202,8 @@ def add_fault() -> Response:
 
 @blueprint.get("/faults/<fault_id>")
 def get_fault(fault_id: str) -> Response:
-    fault = _faults().get(int(fault_id)) if _ID.fullmatch(fault_id) else None
+    number = path_id(fault_id)
+    fault = _faults().get(number) if number is not None else None
     if fault is None:
         raise NotFound()
     return canvas_json(fault.to_json())
@@ -204,7 +216,8 @@ def clear_faults() -> Response:
 
 @blueprint.delete("/faults/<fault_id>")
 def delete_fault(fault_id: str) -> Response:
-    if not _ID.fullmatch(fault_id) or not _faults().remove(int(fault_id)):
+    number = path_id(fault_id)
+    if number is None or not _faults().remove(number):
         raise NotFound()
     return canvas_json({"deleted": 1})
 

@@ -9,11 +9,12 @@ need it: the page takes ``?token=`` once, keeps it in sessionStorage and sends i
 
 ``GET /_mockcanvas/live_events/stream`` sends the inbox as server-sent events. A stream holds one
 of the WSGI server's worker threads while it is open (waitress has a fixed pool: four), so at most
-``MAX_STREAMS`` are open at once (503 past that), each ends after ``timeout`` seconds (30 at
-most; EventSource reconnects by itself with ``Last-Event-ID``), and a stopping ``LiveServer``
-ends them at once. It waits on the inbox's own condition, never under the instance's write lock.
-Its ids are ``<generation>-<seq>`` (see ``live_event_stream``) so that a client resuming across a
-reset it did not see is told so instead of silently missing the new history's first events.
+``MAX_LONG_WAITS`` streams and subscription waits together are open at once (503 past that),
+each stream ends after ``timeout`` seconds (30 at most; EventSource reconnects by itself with
+``Last-Event-ID``), and a stopping ``LiveServer`` ends them at once. It waits on the inbox's
+own condition, never under the instance's write lock. Its ids are ``<generation>-<seq>`` (see
+``live_event_stream``) so that a client resuming across a reset it did not see is told so
+instead of silently missing the new history's first events.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..errors import BadRequest, NotFound
 from ..events import Inbox
 from ..instance import current_instance
 from ..jsonenc import dumps
+from ..live_server import THREADS
 from ..presenters import inspector as present
 from ..resources import _PACKAGE
 from ..sinks import registry as sinks
@@ -55,7 +57,10 @@ _RESUME = re.compile(r"(?:([0-9]+)-)?([0-9]+)")
 # refuses a string past 4,300 digits and a header may hold far more.
 _BEYOND = 10**18
 
-MAX_STREAMS = 2  # of waitress's 4 workers: two stay free for the page's own fetches
+# Long waits (these streams and ``POST /_mockcanvas/subscriptions/<id>/wait``) share one pool of
+# slots: of waitress's THREADS workers, two always stay free for every other request.
+MAX_LONG_WAITS = max(1, THREADS - 2)
+MAX_STREAMS = MAX_LONG_WAITS  # the older name: streams have no slots of their own
 STREAM_TIMEOUT_MAX = 30.0
 # Seconds between comments on an idle stream. They keep proxies from dropping a quiet
 # connection, and they are how a closed client is noticed: waitress does not read a connection
@@ -176,7 +181,8 @@ def deliveries() -> Response:
 
 
 class Streams:
-    """The open event streams of one app: a cap, and a way to end them all."""
+    """The long waits open in one app (event streams, subscription waits): a cap, and a way to
+    end them all."""
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
@@ -203,6 +209,19 @@ class Streams:
         with self._lock:
             for stop in self._open:
                 stop.set()
+
+
+def busy(cap: int) -> Response:
+    """The answer when every long-wait slot is taken: try again soon."""
+    return canvas_json(
+        {
+            "message": f"too many long waits open (event streams and subscription waits share "
+            f"{cap} slots, so that the server always keeps workers free); close one or try "
+            "again shortly"
+        },
+        503,
+        {"Retry-After": "5"},
+    )
 
 
 def streams_of(app: Flask) -> Streams:
@@ -348,11 +367,7 @@ def live_event_stream() -> Response:
     streams = streams_of(current_app)
     stop = streams.open()
     if stop is None:
-        return canvas_json(
-            {"message": f"too many event streams open (at most {streams.cap}); close one"},
-            503,
-            {"Retry-After": "5"},
-        )
+        return busy(streams.cap)
     # The slot comes free when the server closes the body, even one never started.
     body = ClosingIterator(
         _stream(inbox, resume, backlog, timeout, stop, streams), [lambda: streams.close(stop)]

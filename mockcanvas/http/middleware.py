@@ -4,8 +4,9 @@ Canvas routes pass, in order: the throttle (reserve the up-front cost; refuse wh
 full and throttling is on), then the faults (pause; perhaps answer instead of the app). After the
 answer the throttle charges the request and adds Canvas's ``X-Request-Cost`` and
 ``X-Rate-Limit-Remaining`` headers. Control routes (``/_mockcanvas/...``) are never throttled or
-faulted and carry no throttle headers; with a control token set they need it. Every request, of
-either kind, goes into the journal.
+faulted and carry no throttle headers; they answer only for allowed hosts, take changes only as
+JSON (``cross_site.py``), and with a control token set they need it. Every request, of either
+kind, goes into the journal.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..controls import Controls, controls
 from ..instance import current_instance
 from ..presenters import errors as bodies
 from ..services.faults import Fault
+from ..services.journal import redact_query
 from ..services.throttle import (
     RATE_LIMITED_BODY,
     RATE_LIMITED_CONTENT_TYPE,
@@ -30,6 +32,7 @@ from ..services.throttle import (
 )
 from ..state import iso_instant
 from .auth import request_token
+from .cross_site import change_allowed, host_allowed, refuse_change, refuse_host
 from .inspector import is_public as inspector_page
 from .openapi import is_public
 from .responses import canvas_json
@@ -86,7 +89,14 @@ def _before() -> Response | None:
     g.mockcanvas_started = time.perf_counter()
     g.mockcanvas_arrived = inst.clock.now()
     if is_control_path(request.path):
-        return _guard(ctl)
+        if not host_allowed(request.host, ctl.allowed_hosts):
+            return refuse_host(request.host)
+        if (refused := _guard(ctl)) is not None:
+            return refused
+        # An unknown route or method stays a 404/405 (nothing runs, nothing changes).
+        if request.routing_exception is None and not change_allowed(request):
+            return refuse_change()
+        return None
     token = request_token()
     client = _client(token)
     if client is not None:
@@ -168,7 +178,7 @@ def _record(inst, ctl: Controls, status: int, fault: Fault | None, throttled: bo
         time=iso_instant(arrived),
         method=request.method,
         path=request.path,
-        query=request.query_string.decode("latin-1"),
+        query=redact_query(request.query_string.decode("latin-1")),
         status=status,
         user_id=_user_id(inst),
         request_id=g.get("mockcanvas_request_id"),

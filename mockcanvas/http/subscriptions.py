@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from ..errors import BadRequest, NotFound
 from ..instance import current_instance
 from ..sinks import registry as sinks
+from .control import MAX_DIGITS, path_id
+from .inspector import busy, streams_of
 from .responses import canvas_json
 
 blueprint = Blueprint("subscriptions", __name__, url_prefix="/_mockcanvas")
@@ -23,6 +26,7 @@ blueprint = Blueprint("subscriptions", __name__, url_prefix="/_mockcanvas")
 LOG_PAGE_DEFAULT = 100
 LOG_PAGE_MAX = 1000
 WAIT_MAX = 60.0
+_WAIT_SLICE = 0.25  # how often a wait looks whether the server is stopping
 _DIGITS = re.compile(r"[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
@@ -32,9 +36,10 @@ def _registry() -> sinks.Registry:
 
 
 def _subscription(subscription_id: str) -> sinks.Subscription:
-    if not _DIGITS.fullmatch(subscription_id):  # "¹".isdigit(), but int("¹") fails
+    number = path_id(subscription_id)  # "¹".isdigit(), but int("¹") fails; so do 4,301 digits
+    if number is None:
         raise NotFound()
-    return _registry().get(int(subscription_id))
+    return _registry().get(number)
 
 
 def _whole(name: str, default: int, low: int, high: int) -> int:
@@ -43,7 +48,10 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
         return default
     if not _DIGITS.fullmatch(text):
         raise BadRequest(f"{name} must be a non-negative integer")
-    return min(max(int(text), low), high)
+    significant = text.lstrip("0")
+    if len(significant) > MAX_DIGITS:  # past any real entry number (and int()'s limit)
+        raise BadRequest(f"{name} must be a non-negative integer of at most {MAX_DIGITS} digits")
+    return min(max(int(significant or "0"), low), high)
 
 
 def _seconds(name: str, default: float) -> float:
@@ -107,8 +115,7 @@ def show_subscription(subscription_id: str) -> Response:
 @blueprint.delete("/subscriptions/<subscription_id>")
 def delete_subscription(subscription_id: str) -> Response:
     """Detach and close at once: whatever was still queued is counted undelivered."""
-    _subscription(subscription_id)
-    subscription = sinks.unsubscribe(current_instance(), int(subscription_id))
+    subscription = sinks.unsubscribe(current_instance(), _subscription(subscription_id).id)
     return canvas_json(subscription.describe())
 
 
@@ -138,7 +145,31 @@ def redeliver(subscription_id: str) -> Response:
 
 @blueprint.post("/subscriptions/<subscription_id>/wait")
 def wait(subscription_id: str) -> Response:
-    """Wait (``timeout`` seconds, default 5, at most 60) until nothing is queued or in flight."""
+    """Wait (``timeout`` seconds, default 5, at most 60) until nothing is queued or in flight.
+
+    A wait holds one of the server's few workers, so one that must wait takes a slot of the
+    pool it shares with the event streams (``inspector.MAX_LONG_WAITS``); with none free it is
+    503 with ``Retry-After``, and a stopping server ends it at once."""
     subscription = _subscription(subscription_id)
-    idle = subscription.wait_idle(_seconds("timeout", 5.0))
+    timeout = _seconds("timeout", 5.0)
+    if timeout == 0 or subscription.wait_idle(0):
+        return _waited(subscription, subscription.wait_idle(0))
+    waits = streams_of(current_app)
+    stop = waits.open()
+    if stop is None:
+        return busy(waits.cap)
+    try:
+        deadline = time.monotonic() + timeout
+        idle = False
+        while not idle and not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            idle = subscription.wait_idle(min(left, _WAIT_SLICE))
+    finally:
+        waits.close(stop)
+    return _waited(subscription, idle)
+
+
+def _waited(subscription: sinks.Subscription, idle: bool) -> Response:
     return canvas_json({"idle": idle, "counts": subscription.counts()})

@@ -33,6 +33,18 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field names
 _FIELD = re.compile(r"[\t -~]*")  # printable ASCII, space and tab
 MAX_LATENCY_MS = 60_000.0
 MAX_REGEX_PATH = 2048  # longer paths never match a regex fault: bounds its O(path x states) cost
+_SERVER_OWNED = frozenset(
+    {
+        "transfer-encoding",
+        "content-length",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "te",
+        "trailer",
+        "content-encoding",
+    }
+)
 _FIELDS = frozenset(
     {
         "path",
@@ -47,6 +59,13 @@ _FIELDS = frozenset(
         "count",
     }
 )
+
+
+def _framing(name: str) -> bool:
+    """A header the server owns (RFC 9110 section 7.6.1's hop-by-hop ones, the message framing
+    ones) or one that would misdescribe the body."""
+    lowered = name.lower()
+    return lowered in _SERVER_OWNED or lowered.startswith("proxy-")
 
 
 def glob_pattern(glob: str) -> Glob:
@@ -176,8 +195,17 @@ def parse_fault(spec: object, fault_id: int) -> Fault:
         isinstance(k, str) and isinstance(v, str) and _TOKEN.fullmatch(k) and _FIELD.fullmatch(v)
         for k, v in headers.items()
     ):
-        # Anything else cannot go out on the wire: the server fails writing the answer.
+        # Anything else cannot go out on the wire: the server fails writing the answer (CR, LF
+        # and NUL included: they would split the answer's head).
         raise BadRequest("headers must map header names (HTTP tokens) to printable ASCII values")
+    framing = sorted(k for k in headers if _framing(k))
+    if framing:
+        raise BadRequest(
+            f"headers cannot set {', '.join(framing)}: the server frames the answer itself "
+            "(hop-by-hop and framing headers, and Content-Encoding, since the body is never "
+            "encoded), and a fault answer that set them would fail or corrupt every answer "
+            "it matched"
+        )
     latency = _number(spec, "latency_ms", 0.0, 0.0, MAX_LATENCY_MS)
     if kind == "latency" and latency <= 0:
         raise BadRequest("a latency fault needs latency_ms above 0")

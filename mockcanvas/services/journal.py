@@ -1,5 +1,9 @@
 """The request journal: every request the instance answered, Canvas routes and control routes alike.
 
+Secrets stay out: the query's values of parameters named like a secret (``access_token``, the
+inspector's ``token``, ``password`` ...; ``FILTERED_PARAMETERS``) are recorded as ``[FILTERED]``,
+as Canvas's logs filter them. Headers and bodies are not recorded at all.
+
 Bounded: past ``capacity`` entries the oldest go, and ``evicted`` counts them, so a reader can
 always tell that something is missing. Sequence numbers keep counting when entries are cleared,
 so ``after=`` cursors stay valid; only a reset starts them over.
@@ -10,10 +14,44 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
+from urllib.parse import unquote_plus
 
 from .faults import glob_pattern
 
 DEFAULT_CAPACITY = 10_000
+FILTERED = "[FILTERED]"
+# Parameter names whose values never reach the journal, matched as Rails' ParameterFilter matches
+# a plain name: anywhere in the name, any case (``user[password]``, ``X_API_KEY``). Canvas's own
+# list (config.filter_parameters: LoggingFilter::FILTERED_PARAMETERS), and ``token``: the
+# inspector's ``?token=`` carries the control token (and it covers ``access_token``).
+FILTERED_PARAMETERS = (
+    "password",
+    "auth_password",
+    "access_token",
+    "api_key",
+    "client_secret",
+    "fb_sig_friends",
+    "token",
+)
+
+
+def filtered(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in FILTERED_PARAMETERS)
+
+
+def redact_query(query: str) -> str:
+    """The raw query string with the value of every filtered parameter replaced by
+    ``[FILTERED]``; everything else (order, encoding, repeats) kept as sent."""
+    if not query:
+        return query
+    parts = []
+    for part in query.split("&"):
+        name, equals, _ = part.partition("=")
+        if equals and filtered(unquote_plus(name)):
+            part = f"{name}={FILTERED}"
+        parts.append(part)
+    return "&".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,23 +1,63 @@
 """A JSON Lines file: one event per line (the payload JSON, compact), written whole or not at all.
 
 The file is opened for appending when the subscription is made, so a path that cannot be written
-is refused at once; existing lines are never touched. Before each line the sink checks that the
-path still names the file it holds open (as ``logging``'s ``WatchedFileHandler`` does): a file
-rotated away is followed by a new one at the path, and a path whose directory was removed fails
-the attempt (retried, then dead-lettered with its payload) instead of appending to a file nobody
-can reach any more. A write that fails part way (a full disk) is cut back, so a retry never
-leaves half a line behind.
+is refused at once; existing lines are never touched. Only a regular file will do, opened without
+blocking (``open_regular``): a FIFO or a device is refused, on subscribing and at every reopen.
+Before each line the sink checks that the path still names the file it holds open (as
+``logging``'s ``WatchedFileHandler`` does): a file rotated away is followed by a new one at the
+path, and a path whose directory was removed fails the attempt (retried, then dead-lettered with
+its payload) instead of appending to a file nobody can reach any more. A write that fails part
+way (a full file system) is cut back, so a retry never leaves half a line behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from pathlib import Path
 
 from ..events import LiveEvent
 from ..jsonenc import dumps
 from .outbox import Outbox
+
+
+class NotARegularFile(OSError):
+    """The path names a FIFO, a socket, a device or a directory: only regular files take lines."""
+
+
+def _refuse(path: Path) -> NotARegularFile:
+    return NotARegularFile(
+        errno.EINVAL, "not a regular file (a directory, FIFO, socket or device)", str(path)
+    )
+
+
+def open_regular(path: Path) -> int:
+    """A descriptor appending to ``path``, a regular file (made if missing); never blocks.
+
+    A plain ``open()`` of a FIFO waits for a reader, holding the calling thread (a request's
+    worker) for as long as none comes. Here the open is non-blocking (a FIFO without a reader
+    fails with ENXIO at once) and whatever was opened is checked with ``fstat``, so neither a
+    FIFO nor a device (``/dev/full``, a terminal) is ever written to.
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise _refuse(path)  # checked first, so a device is not even opened
+    except FileNotFoundError:
+        pass  # made below
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as error:
+        if error.errno == errno.ENXIO:  # swapped for a FIFO (or socket) since the check
+            raise _refuse(path) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _refuse(path)
+    os.set_blocking(fd, True)
+    return fd
 
 
 class JsonlSink(Outbox):
@@ -35,7 +75,7 @@ class JsonlSink(Outbox):
         super().__init__(**outbox)
 
     def _reopen(self) -> int:
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        fd = open_regular(self.path)
         held = os.fstat(fd)
         self._fd, self._identity = fd, (held.st_dev, held.st_ino)
         return fd

@@ -270,6 +270,12 @@ class Registry:
             self._next_id += 1
             return number
 
+    def _release_id(self, number: int) -> None:
+        """Give back an id reserved for a subscription that was refused, if none came since."""
+        with self._lock:
+            if self._next_id == number + 1:
+                self._next_id = number
+
     def add(self, subscription: Subscription) -> None:
         with self._lock:
             self._subscriptions[subscription.id] = subscription
@@ -323,9 +329,30 @@ def subscribe(inst: Instance, spec: object, *, host: str = "localhost") -> Subsc
     """
     reg = registry_for(inst.bus)
     parsed = parse_spec(spec, reg.defaults)
-    kind = parsed["kind"]
     render = _renderer(parsed["format"], inst.store, host)
     number = reg._reserve_id()
+    try:
+        return _subscribe(inst, reg, parsed, number, render)
+    except BaseException:
+        reg._release_id(number)  # a refused subscription leaves the numbering as it was
+        raise
+
+
+def _jsonl_path(text: str) -> Path:
+    """The absolute path a JSONL subscription names; BadRequest for one no file can have."""
+    if "\0" in text:
+        raise BadRequest("path must not contain a NUL character")
+    try:
+        text.encode("utf-8")
+        return Path(text).expanduser().absolute()
+    except UnicodeEncodeError:
+        raise BadRequest("path must be valid Unicode (no lone surrogates)") from None
+    except RuntimeError:  # "~nobody/x": a user without a home directory
+        raise BadRequest(f"cannot expand the ~ in {text!r}: no such user or home") from None
+
+
+def _subscribe(inst: Instance, reg: Registry, parsed: dict, number: int, render) -> Subscription:
+    kind = parsed["kind"]
     name = parsed["name"] or f"{kind}-{number}"
     common = {"policy": parsed["policy"], "now": inst.clock.now, "render": render, "name": name}
     options: dict = {}
@@ -351,7 +378,7 @@ def subscribe(inst: Instance, spec: object, *, host: str = "localhost") -> Subsc
         target = parsed["queue_url"]
         options = {"region": sink.region, "endpoint_url": sink.endpoint_url}
     else:
-        path = Path(parsed["path"]).expanduser().absolute()
+        path = _jsonl_path(parsed["path"])
         try:
             sink = JsonlSink(path, **common)
         except OSError as error:
