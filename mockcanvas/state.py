@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from types import NoneType, UnionType
 from typing import Any
 
-from .clock import Clock
+from .clock import EARLIEST as EARLIEST  # re-exported: the clock's range is the import's
+from .clock import LATEST as LATEST
+from .clock import RANGE_TEXT, Clock, in_range
 from .controls import controls
 from .errors import BadRequest
 from .instance import Instance
@@ -47,10 +49,6 @@ from .store import Store
 
 FORMAT = "mockcanvas-state"
 VERSION = 1
-# Instants the clock may be set to: wide, but far enough from datetime's limits that every
-# time zone conversion of them still works.
-EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -384,8 +382,8 @@ def build_store(data: object) -> tuple[Store, datetime, bool]:
     if set(clock) != {"now", "frozen"} or not isinstance(clock["frozen"], bool):
         raise BadRequest('clock must be {"now": <ISO 8601 time>, "frozen": true|false}')
     now = parse_instant(clock["now"], "clock.now")
-    if not EARLIEST <= now <= LATEST:
-        raise BadRequest("clock.now is out of range")
+    if not in_range(now):
+        raise BadRequest(f"clock.now is out of range ({RANGE_TEXT})")
 
     store = Store()
     for table in TABLES:
