@@ -12,16 +12,25 @@ log and the events can never disagree. Canvas's rules:
   when there is an acting user.
 
 An audit row and its events share the request id.
+
+Every write is all-or-nothing (``atomic``): it runs in a store savepoint, its events are numbered
+and checked as they are made but only published once the whole write has succeeded, and any
+exception before that puts back the store, the audit log, the page views, the id sequences, the
+runtime generator and the event numbering, so the inbox and every outbox never see it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Collection
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .. import permissions, schemas
+from ..clock import RANGE_TEXT, in_range
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..events import LiveEvent
 from ..grading import InvalidGrade, parse_posted_grade, percent_string
@@ -32,6 +41,8 @@ from ..presenters import live_events
 from ..scoring import CourseScores, course_scores
 from ..store import Store
 from .context import RequestContext
+
+log = logging.getLogger(__name__)
 
 SCORE_FIELDS = ("current_score", "final_score", "unposted_current_score", "unposted_final_score")
 
@@ -80,6 +91,92 @@ def gradable_assignment(store: Store, course_id: int, assignment_id: int) -> Ass
     return assignment
 
 
+# -- all or nothing ----------------------------------------------------------------------------
+
+
+class _Unit:
+    """One write under way: the events it made, numbered and checked, not yet published."""
+
+    __slots__ = ("staged",)
+
+    def __init__(self) -> None:
+        self.staged: list[LiveEvent] = []
+
+
+# Per thread, the open unit of each instance (by id): only the write lock's holder has one.
+_units = threading.local()
+
+
+def _open_units() -> dict[int, _Unit]:
+    units = getattr(_units, "by_instance", None)
+    if units is None:
+        units = _units.by_instance = {}
+    return units
+
+
+@contextmanager
+def atomic(inst: Instance) -> Iterator[None]:
+    """Run a write all-or-nothing, under the write lock.
+
+    The store changes in a savepoint (``Store.savepoint``); ``_emit`` stages events instead of
+    publishing them. When the outermost unit's block ends, its events are published in order:
+    the first publish is the commit point. Any exception before it undoes the store's changes,
+    gives back the event numbers and the runtime generator's draws, and drops the staged events,
+    so nothing of the write is seen anywhere. Units nest: an inner one that raises is undone
+    alone; one that succeeds hands its events to the outer one.
+    """
+    with inst.write_lock:
+        units = _open_units()
+        key = id(inst)
+        outer = units.get(key)
+        unit = units[key] = _Unit()
+        rng_state = inst.rng.getstate()
+        late_error: Exception | None = None
+        try:
+            with inst.store.savepoint():
+                yield
+                if outer is None and unit.staged:
+                    late_error = _publish(inst, unit.staged)
+        except BaseException:
+            if unit.staged:
+                inst.bus.rewind(unit.staged[0].seq - 1)
+            inst.rng.setstate(rng_state)
+            raise
+        finally:
+            if outer is None:
+                del units[key]
+            else:
+                units[key] = outer
+        if outer is not None:
+            outer.staged.extend(unit.staged)
+        if late_error is not None:
+            raise late_error
+
+
+def _publish(inst: Instance, events: list[LiveEvent]) -> Exception | None:
+    """Publish a committed write's events. An exception from the first undoes the write (the
+    caller's savepoint); past it the write has been seen, so the rest are still published and
+    the first later error is returned, to be raised once the write stands."""
+    inst.bus.publish(events[0])
+    error = None
+    for event in events[1:]:
+        try:
+            inst.bus.publish(event)
+        except Exception as failure:  # a bug in a sink: the write stands, its events go out
+            log.exception("publishing event %s of a committed write failed", event.seq)
+            error = error or failure
+    return error
+
+
+def _now(inst: Instance) -> datetime:
+    """The time a write stamps; a running clock that has left the range the audit log can hold
+    is refused before anything changes."""
+    now = inst.clock.now()
+    if not in_range(now):
+        raise BadRequest(f"the clock stands outside {RANGE_TEXT}: set it with /_mockcanvas/clock")
+    return now
+
+
 # -- the write path ----------------------------------------------------------------------------
 
 
@@ -126,11 +223,11 @@ def grade(
         score, grade_text = parse_grade(
             assignment, posted_grade, strict=inst.settings.strict_grades
         )
-    with inst.write_lock:
-        submission = _submission(inst, assignment, student_id)
+    with atomic(inst):
+        now = _now(inst)
+        submission = _submission(inst, assignment, student_id, now)
         store.touch(submission)  # reset puts its fields back (mockcanvas/undo.py)
         before = replace(submission)
-        now = inst.clock.now()
         if excuse is True:  # excusing wins over a grade sent with it, as in Canvas
             submission.excused, submission.score, submission.grade = True, None, None
         else:
@@ -158,8 +255,8 @@ def post_grades(
     if not permissions.can_manage_grades(store, ctx.user, store.courses[assignment.course_id]):
         raise Unauthorized()
     result = WriteResult()
-    with inst.write_lock:
-        now = inst.clock.now()
+    with atomic(inst):
+        now = _now(inst)
         for submission in store.assignment_submissions(assignment.id):
             if submission.posted_at is not None or not submission.graded:
                 continue
@@ -194,8 +291,8 @@ def set_override_score(
     ):  # NaN or infinity would be stored and then rendered as JSON no parser reads
         raise BadRequest(f"{override_score!r} is not an override score")
     result = WriteResult()
-    with inst.write_lock:
-        now = inst.clock.now()
+    with atomic(inst):
+        now = _now(inst)
         score = _course_score(inst, enrollment, now)
         old = score.override_score
         if old == override_score:
@@ -229,11 +326,12 @@ def set_override_score(
 # -- internals -----------------------------------------------------------------------------------
 
 
-def _submission(inst: Instance, assignment: Assignment, student_id: int) -> Submission:
+def _submission(
+    inst: Instance, assignment: Assignment, student_id: int, now: datetime
+) -> Submission:
     existing = inst.store.submission_for(assignment.id, student_id)
     if existing is not None:
         return existing
-    now = inst.clock.now()
     return inst.store.add_submission(
         Submission(
             id=inst.store.new_id("submissions"),
@@ -387,9 +485,9 @@ def _emit(
     now: datetime,
     metadata: dict | None = None,
 ) -> LiveEvent:
-    """Number, check and publish one event. ``metadata`` is that of an earlier event of the same
-    write (same request, course and time): only the name differs, and building it again was a
-    tenth of the cost of a grade."""
+    """Number, check and stage one event (published when the write commits: ``atomic``).
+    ``metadata`` is that of an earlier event of the same write (same request, course and time):
+    only the name differs, and building it again was a tenth of the cost of a grade."""
     if metadata is not None:
         metadata = {**metadata, "event_name": name}  # the key keeps its place
     else:
@@ -405,5 +503,5 @@ def _emit(
         course_id=course_id,
         user_id=user_id,
     )
-    inst.bus.publish(event)
+    _open_units()[id(inst)].staged.append(event)
     return event
