@@ -38,7 +38,7 @@ from ..ids import seeded_uuid
 from ..instance import Instance
 from ..models import Assignment, Enrollment, GradeChange, PageView, Score, Submission, User
 from ..presenters import live_events
-from ..scoring import CourseScores, course_scores
+from ..scoring import MAX_SCORE, CourseScores, course_scores
 from ..store import Store
 from .context import RequestContext
 
@@ -180,9 +180,6 @@ def _now(inst: Instance) -> datetime:
 # -- the write path ----------------------------------------------------------------------------
 
 
-# Scores beyond this are refused: past it, course scores can overflow to infinity, which JSON
-# cannot carry (Canvas stores doubles and would fail to render them).
-MAX_SCORE = 1e15
 
 
 def parse_grade(
