@@ -131,20 +131,33 @@ class Store:
         Savepoints nest (an inner one rolled back leaves the outer one's changes); the caller
         holds the instance's write lock, so no other write interleaves.
         """
+        opened = self.open_savepoint()
+        try:
+            yield
+        except BaseException:
+            self.roll_back_savepoint(opened)
+            raise
+        self.release_savepoint(opened)
+
+    def open_savepoint(self) -> tuple:
+        """``savepoint()`` in steps, for callers that are context managers themselves."""
         outer = self._recorders()
         marks = [journal.mark() for journal in outer]
         journal = UndoJournal(self.sequences(), len(self.grade_changes), len(self.page_views))
         self._savepoints.append(journal)
-        try:
-            yield
-        except BaseException:
-            self._savepoints.pop()
-            self._roll_back(journal)
-            for enclosing, mark in zip(outer, marks, strict=True):
-                enclosing.forget_after(mark)
-            raise
-        else:
-            self._savepoints.pop()
+        return journal, outer, marks
+
+    def release_savepoint(self, opened: tuple) -> None:
+        """Keep the changes since ``open_savepoint`` (an enclosing journal still holds them)."""
+        self._savepoints.remove(opened[0])
+
+    def roll_back_savepoint(self, opened: tuple) -> None:
+        """Undo every change since ``open_savepoint``."""
+        journal, outer, marks = opened
+        self._savepoints.remove(journal)
+        self._roll_back(journal)
+        for enclosing, mark in zip(outer, marks, strict=True):
+            enclosing.forget_after(mark)
 
     def _roll_back(self, journal: UndoJournal) -> None:
         journal.undo()
