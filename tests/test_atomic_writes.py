@@ -288,6 +288,10 @@ def test_a_write_failing_at_any_step_changes_nothing(worlds, monkeypatch, door, 
     clean = worlds()
     assert spec.write(clean).status_code == 200
     assert numbers(w) == numbers(clean)
+    # The reset journal forgot the failed write: a reset (checked against an untouched copy of
+    # the baseline, MOCKCANVAS_CHECK_RESET=1) gives back the world as it was.
+    assert w.session.post(f"{w.url}/_mockcanvas/reset", json={}).status_code == 200
+    assert w.session.get(f"{w.url}/_mockcanvas/state").content == before[0]
 
 
 def numbers(w: World) -> tuple:
@@ -366,3 +370,16 @@ def test_a_publish_failing_after_the_first_leaves_the_write_whole(worlds, monkey
     assert (answer.status_code, answer.json()) == (500, INTERNAL_ERROR)
     assert len(w.inst.store.grade_changes) == rows + 1
     assert [e.name for e in w.inst.bus.inbox.since(seq, 10)] == ["grade_change"]
+
+
+def test_a_running_clock_past_the_last_second_refuses_a_write_cleanly(worlds):
+    w = worlds()
+    moved = w.session.post(f"{w.url}/_mockcanvas/clock", json={"set": LAST, "unfreeze": True})
+    assert moved.status_code == 200
+    before = w.observe()
+    answer = rest_json(w)  # the clock has run past LAST by the time the write reads it
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"message": f"the clock stands outside {RANGE}: set it with /_mockcanvas/clock"},
+    )
+    assert w.observe()[1:] == before[1:]  # the state's clock moved on; nothing else did
