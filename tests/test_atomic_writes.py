@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
-from mockcanvas import create_app, schemas
+from mockcanvas import create_app, schemas, simulate, state
 from mockcanvas.auditlog import GradeChangeLog
 from mockcanvas.events import EventBus
 from mockcanvas.live_server import LiveServer
@@ -383,3 +384,30 @@ def test_a_running_clock_past_the_last_second_refuses_a_write_cleanly(worlds):
         {"message": f"the clock stands outside {RANGE}: set it with /_mockcanvas/clock"},
     )
     assert w.observe()[1:] == before[1:]  # the state's clock moved on; nothing else did
+
+
+# The simulator's operations (KINDS), each failed at its first grade-changing step in-process.
+SIMULATED_KINDS = ["grade", "excuse", "override", "post"]
+
+
+@pytest.mark.parametrize("kind", SIMULATED_KINDS)
+def test_a_simulated_write_failing_changes_nothing(monkeypatch, kind):
+    app = create_app(seed=1)
+    inst = app.extensions["mockcanvas"]
+    simulator = simulate.Simulator(inst, mix={kind: 1})
+    before = _world(inst)
+    with monkeypatch.context() as patch:
+        calls = inject(patch, "publish", 1)
+        with pytest.raises(Fault) if kind != "post" else nullcontext():
+            simulator.step()  # a post runs as a job: its Progress fails instead
+        assert calls[0] == 1
+    assert _world(inst) == before
+    if kind == "post":
+        assert list(inst.progresses.values())[-1].message == UNEXPECTED
+
+
+def _world(inst) -> tuple:
+    data = state.export_state(inst)
+    del data["clock"]  # the simulator moves the clock on before each operation
+    events = [e.summary() for e in inst.bus.inbox.select()]
+    return json.dumps(data), json.dumps(events)
