@@ -27,6 +27,8 @@ MODULES = (
     "seeding",
     "reset",
     "emission",
+    "delivery_load",
+    "memory_caps",
     "strategy_rates",
 )
 

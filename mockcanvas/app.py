@@ -10,6 +10,8 @@ from flask import Flask
 
 from .clock import Clock
 from .controls import attach as attach_controls
+from .controls import controls
+from .events import DEFAULT_INBOX_CAPACITY, EventBus
 from .http import (
     audit,
     bulk_grading,
@@ -45,6 +47,11 @@ def create_app(
     validate_events: bool | None = None,
     max_body: int | None = DEFAULT_MAX_BODY,
     strict_grades: bool = False,
+    inbox_capacity: int = DEFAULT_INBOX_CAPACITY,
+    delivery_log_capacity: int | None = None,
+    held_capacity: int | None = None,
+    queue_bytes: int | None = None,
+    delivery_concurrency: int | None = None,
 ) -> Flask:
     """Build a mock Canvas.
 
@@ -61,10 +68,24 @@ def create_app(
     ``max_body`` is the largest request body read, in bytes (default 10 MiB; None: no limit);
     a larger one is 413 and changes nothing. ``strict_grades=True`` answers 400 to a posted grade
     Canvas cannot read (``"A++"``, ``"5."``), where Canvas clears the submission's grade.
+    Memory caps: ``inbox_capacity`` Live Events kept (default 100,000; older ones are evicted and
+    counted); per subscription, unless its spec sets its own, ``delivery_log_capacity`` log
+    entries (default 50,000), ``held_capacity`` dead/overflowed payloads (default 10,000),
+    ``queue_bytes`` of queued JSON payloads before ``dropped_overflow`` (default 64 MiB) and
+    ``delivery_concurrency`` deliveries in flight (default 4; 1 keeps one total order).
     """
     if unauthorized_status not in (401, 403):
         raise ValueError("unauthorized_status must be 401 or 403")
     check_max_body(max_body)
+    from .sinks.registry import delivery_defaults, registry_for
+
+    defaults = delivery_defaults(
+        log_capacity=delivery_log_capacity,
+        held_capacity=held_capacity,
+        queue_bytes=queue_bytes,
+        concurrency=delivery_concurrency,
+    )
+    bus = EventBus(inbox_capacity)  # ValueError on a bad capacity, before anything is built
     loaded = None
     if scenario is not None:
         from .scenario import load as load_scenario
@@ -118,12 +139,16 @@ def create_app(
             strict_grades=strict_grades,
         ),
         rng=random.Random(f"mockcanvas-runtime-{seed}"),
+        bus=bus,
     )
+    registry_for(bus).defaults = defaults
     if loaded is not None:  # what built the world: the test kit reads the kind of each key
         inst.settings.extra["scenario"] = loaded
     attach_controls(
         inst, rebuild=rebuild, clock_start=start, throttle=throttle, control_token=control_token
     )
+    # A reset keeps subscriptions but empties their delivery logs and held payloads (counted).
+    controls(inst).reset_hooks.append(lambda inst: registry_for(inst.bus).clear_histories())
     errors.register(app)
     middleware.install(app)
     app.register_blueprint(audit.blueprint)

@@ -8,18 +8,30 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from . import __version__, golden, payloads, progress_bar, scenario, simulate
 from .app import create_app
 from .clock import DEFAULT_NOW, RANGE_TEXT, Clock, in_range
 from .errors import BadRequest
+from .events import DEFAULT_INBOX_CAPACITY
 from .http.bodies import DEFAULT_MAX_BODY, check_max_body
 from .instance import current_instance
-from .live_server import DEFAULT_SERVER, SERVERS, LiveServer
+from .live_server import (
+    BODY_MIN_RATE,
+    BODY_TIMEOUT,
+    CONNECTION_LIMIT,
+    DEFAULT_SERVER,
+    HEADER_TIMEOUT,
+    SERVERS,
+    LiveServer,
+)
 from .presenters.world import world_json
 from .sinks import options as sink_options
+from .sinks.outbox import DeliveryPolicy
 
 DEFAULT_PORT = 8080
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -112,6 +124,37 @@ def _max_body(text: str) -> int:
     return value
 
 
+def _count(low: int):
+    """An argparse type: a whole number at least ``low``."""
+
+    def parse(text: str) -> int:
+        if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, not {text!r}")
+        return int(text)
+
+    return parse
+
+
+def _deadline(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600 seconds")
+    return value
+
+
+def _connection_limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError("must be from 1 to 1000000")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockcanvas", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mockcanvas {__version__}")
@@ -128,6 +171,30 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_SERVER,
         help=f"WSGI server (default {DEFAULT_SERVER}; werkzeug: one thread per connection, "
         "no keep-alive)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=_deadline,
+        default=HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection that has not sent a whole request head this long after "
+        f"connecting or after its last answer (default {HEADER_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=_deadline,
+        default=BODY_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection whose request body takes longer than this, plus 1 s per "
+        f"{BODY_MIN_RATE} bytes received (default {BODY_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--connection-limit",
+        type=_connection_limit,
+        default=CONNECTION_LIMIT,
+        metavar="N",
+        help="open connections at most, lowered to fit the open-files limit; at the limit the "
+        f"connections idle longest are closed (default {CONNECTION_LIMIT}; waitress only)",
     )
     serve.add_argument(
         "--frozen-clock",
@@ -156,6 +223,42 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_BODY,
         metavar="BYTES",
         help=f"largest request body read; larger is 413 (default {DEFAULT_MAX_BODY}, 10 MiB)",
+    )
+    caps = serve.add_argument_group("memory caps (what goes past one is evicted and counted)")
+    caps.add_argument(
+        "--inbox-capacity",
+        type=_count(1),
+        default=DEFAULT_INBOX_CAPACITY,
+        metavar="EVENTS",
+        help=f"Live Events kept in the inbox (default {DEFAULT_INBOX_CAPACITY:,})",
+    )
+    caps.add_argument(
+        "--delivery-log-capacity",
+        type=_count(1),
+        metavar="ENTRIES",
+        help=f"entries kept per subscription's delivery log (default "
+        f"{DeliveryPolicy.log_capacity:,})",
+    )
+    caps.add_argument(
+        "--held-capacity",
+        type=_count(0),
+        metavar="EVENTS",
+        help=f"dead/overflowed payloads kept per subscription for redelivery (default "
+        f"{DeliveryPolicy.held_capacity:,})",
+    )
+    caps.add_argument(
+        "--queue-bytes",
+        type=_count(1024),
+        metavar="BYTES",
+        help=f"JSON bytes of payloads queued per subscription before dropped_overflow (default "
+        f"{DeliveryPolicy.queue_bytes:,}, 64 MiB)",
+    )
+    caps.add_argument(
+        "--delivery-concurrency",
+        type=_count(1),
+        metavar="N",
+        help=f"deliveries in flight per subscription, one per student at a time (default "
+        f"{DeliveryPolicy.concurrency}; 1 keeps one total order)",
     )
     serve.add_argument(
         "--validate-events",
@@ -207,10 +310,16 @@ def _world_summary(app) -> dict:
 
 
 def serve(args: argparse.Namespace) -> int:
+    """``mockcanvas serve``: build the world, then answer until SIGINT or SIGTERM."""
     loaded = _load_scenario(args)
+    return run_server(build_app(args, loaded), args, loaded)
+
+
+def build_app(args: argparse.Namespace, loaded: scenario.Scenario | None):
+    """The app ``serve`` answers with, from its options."""
     clock = Clock(_start(args, loaded), frozen=args.frozen_clock)
     with progress_bar.showing(sys.stderr):  # a long build shows a bar on a terminal's stderr
-        app = create_app(
+        return create_app(
             seed=args.seed,
             size=args.size,
             scenario=loaded,
@@ -222,11 +331,30 @@ def serve(args: argparse.Namespace) -> int:
             validate_events=args.validate_events or None,
             max_body=args.max_body,
             strict_grades=args.strict_grades,
+            inbox_capacity=args.inbox_capacity,
+            delivery_log_capacity=args.delivery_log_capacity,
+            held_capacity=args.held_capacity,
+            queue_bytes=args.queue_bytes,
+            delivery_concurrency=args.delivery_concurrency,
         )
+
+
+def run_server(app, args: argparse.Namespace, loaded: scenario.Scenario | None) -> int:
+    """Serve ``app`` as ``serve``'s options say until SIGINT or SIGTERM, then shut down within
+    ``--shutdown-timeout``: requests still running then are abandoned, pending deliveries get
+    what time is left, and whatever is still undelivered is written out."""
     warning = exposure_warning(args.host, args.control_token)
     if warning:
         print(warning, file=sys.stderr)
-    server = LiveServer(app, args.host, args.port, kind=args.server)
+    server = LiveServer(
+        app,
+        args.host,
+        args.port,
+        kind=args.server,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        connection_limit=args.connection_limit,
+    )
     with app.app_context():
         inst = current_instance()
         store = inst.store
@@ -238,30 +366,75 @@ def serve(args: argparse.Namespace) -> int:
         server.stop()
         print(f"mockcanvas serve: error: {error.message}", file=sys.stderr)
         return 2
-    print(f"mockcanvas {__version__} serving http://{host}:{server.port}", flush=True)
-    print(f"admin token: {token}", flush=True)
     world = f"scenario {loaded.source}" if loaded is not None else f"size {args.size}"
-    print(f"seed {args.seed}, {world}, {len(store.grade_changes)} grade changes", flush=True)
-    for subscription in subscribed:
-        print(sink_options.describe(subscription), flush=True)
-    print(f"inspector: http://{host}:{server.port}/_mockcanvas/inspector", flush=True)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM shuts down like Ctrl-C
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        # Pending deliveries flush within a bounded time; the rest is written out.
-        sink_options.close_and_report(
-            inst, timeout=args.shutdown_timeout, directory=args.undelivered_dir
-        )
+    world += f", {len(store.grade_changes)} grade changes"
+    with _stop_signals():  # before the banner: a caller may signal as soon as it reads it
+        try:
+            print(f"mockcanvas {__version__} serving http://{host}:{server.port}", flush=True)
+            print(f"admin token: {token}", flush=True)
+            print(f"seed {args.seed}, {world}", flush=True)
+            for subscription in subscribed:
+                print(sink_options.describe(subscription), flush=True)
+            print(f"inspector: http://{host}:{server.port}/_mockcanvas/inspector", flush=True)
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _ignore_stop_signals()  # also when serving ended otherwise: the flush must run whole
+            # One budget for the whole shutdown: requests in flight, then pending deliveries.
+            deadline = time.monotonic() + args.shutdown_timeout
+            abandoned = server.stop(timeout=args.shutdown_timeout)
+            if abandoned:
+                print(
+                    f"mockcanvas serve: {abandoned} request(s) still running after "
+                    f"{args.shutdown_timeout:g} s, abandoned",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            sink_options.close_and_report(
+                inst,
+                timeout=max(0.0, deadline - time.monotonic()),
+                directory=args.undelivered_dir,
+            )
     return 0
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM stop ``serve`` (as Ctrl-C does) while the block runs, whatever this
+    process inherited: a shell without job control starts ``mockcanvas serve &`` with SIGINT
+    ignored, and Python then leaves it ignored. Only the main thread can take signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _interrupt)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _interrupt(signum, frame) -> None:
+    """The first SIGINT or SIGTERM stops serving; later ones are ignored, so that they cannot
+    cut short the bounded flush of pending deliveries."""
+    _ignore_stop_signals()
     raise KeyboardInterrupt
+
+
+def _ignore_stop_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _already_stopping)
+
+
+def _already_stopping(signum, frame) -> None:
+    pass  # shutdown is under way and ends within --shutdown-timeout
 
 
 def world(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """Live Events after they are made: the event record, the inbox, and the bus that fans out to sinks.
 
-Every emitted event lands in the inbox first (nothing is dropped unless the user clears it), then is
-handed to each subscription's sink. Sinks deliver off the request thread; the bus only enqueues.
+Every emitted event lands in the inbox first, then is handed to each subscription's sink. The inbox
+keeps the newest ``capacity`` events (default ``DEFAULT_INBOX_CAPACITY``); older ones are evicted
+and counted, never dropped silently. Sinks deliver off the request thread; the bus only enqueues.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from typing import Protocol
 
+# Events the inbox keeps by default: about 1.9 KB each (tracemalloc, grade_change and
+# course_grade_change alike), so about 190 MB at the cap, 215 MB with the evicted eighth that
+# waits for a compaction.
+DEFAULT_INBOX_CAPACITY = 100_000
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class LiveEvent:
     """One emitted event: a sequence number, a stable id to deduplicate on, and the payload.
 
@@ -69,8 +75,14 @@ class Inbox:
 
     Events enter in ``seq`` order (the write path numbers and publishes under the instance's write
     lock), so the whole list and every per-key index below are sorted by ``seq`` and bisect on it.
-    The lists only grow until ``clear()`` replaces them (never empties them in place): a reader
-    that took a list and its length under the lock can walk that prefix after releasing it.
+    The lists only grow until ``clear()`` or a compaction replaces them (never empties them in
+    place): a reader that took a list and its length under the lock can walk that prefix after
+    releasing it.
+
+    Bounded: past ``capacity`` events the oldest is evicted (``evicted`` counts them): ``floor``
+    becomes its seq, and every read starts past ``floor``. The evicted events stay in the lists
+    until an eighth of ``capacity`` (at least 1,024) have gathered; then every list is copied
+    without them, an amortized constant per event.
 
     A query naming two or more filters whose narrowest single index holds more than
     ``combine_over`` events past ``after`` gets a combination list per key it asks for (one per
@@ -93,10 +105,20 @@ class Inbox:
     _combined: dict[int, dict[tuple, list[LiveEvent]]] = field(init=False, repr=False)
     # At most this many events to walk: checking them beats building a combination list.
     combine_over: int = field(default=64, kw_only=True)
+    # At most this many events are kept; older ones are evicted (counted in ``evicted``).
+    capacity: int = field(default=DEFAULT_INBOX_CAPACITY, kw_only=True)
+    _floor: int = field(default=0, init=False)  # the newest evicted seq: reads start past it
+    _dead: int = field(default=0, init=False)  # evicted events still at the front of _events
+    _evicted: int = field(default=0, init=False)  # since the last clear()
+    _added: int = field(default=0, init=False)  # since the last clear()
+    _cleared: int = field(default=0, init=False)  # by every clear(), in all
 
     def __post_init__(self) -> None:
         if type(self.combine_over) is not int or self.combine_over < 0:
             raise ValueError(f"combine_over must be an int >= 0, not {self.combine_over!r}")
+        if type(self.capacity) is not int or self.capacity < 1:
+            raise ValueError(f"capacity must be an int >= 1, not {self.capacity!r}")
+        self._added = len(self._events)
         self._changed = threading.Condition(self._lock)
         self._by_name, self._by_user, self._by_course = {}, {}, {}
         self._combined = {}
@@ -121,42 +143,109 @@ class Inbox:
         with self._lock:
             self._events.append(event)
             self._index(event)
+            self._added += 1
+            if len(self._events) - self._dead > self.capacity:
+                self._floor = self._events[self._dead].seq
+                self._dead += 1
+                self._evicted += 1
+                if self._dead >= max(1024, self.capacity // 8):
+                    self._compact()
             self._changed.notify_all()
 
+    def _compact(self) -> None:
+        """Copy every list without its evicted events (new lists: readers keep the old ones);
+        keys left with none go. Called under the lock."""
+        floor = self._floor
+        self._events = self._events[self._dead :]
+        self._dead = 0
+
+        def kept(index: dict) -> dict:
+            fresh = {}
+            for key, events in index.items():
+                start = bisect.bisect_right(events, floor, key=_seq)
+                if start < len(events):
+                    fresh[key] = events[start:] if start else events
+            return fresh
+
+        self._by_name, self._by_user, self._by_course = (
+            kept(self._by_name),
+            kept(self._by_user),
+            kept(self._by_course),
+        )
+        self._combined = {shape: kept(built) for shape, built in self._combined.items()}
+
     def clear(self) -> int:
+        """Empty the inbox; returns how many events it held (``cleared`` adds them up)."""
         with self._lock:
-            count = len(self._events)
+            count = len(self._events) - self._dead
             # New lists, not emptied ones: a select() walking the old ones after the lock keeps
             # the events it was answering from.
             self._events = []
             self._by_name, self._by_user, self._by_course = {}, {}, {}
             self._combined = {}
+            self._floor = self._dead = self._evicted = self._added = 0
+            self._cleared += count
             self._generation += 1
             self._changed.notify_all()
             return count
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._events) - self._dead
 
     @property
     def generation(self) -> int:
         return self._generation
 
+    @property
+    def floor(self) -> int:
+        """The newest evicted seq (0: none): events at or below it are gone."""
+        return self._floor
+
+    @property
+    def evicted(self) -> int:
+        """Events evicted past ``capacity`` since the inbox was last emptied."""
+        return self._evicted
+
+    @property
+    def total(self) -> int:
+        """Events added since the inbox was last emptied (evicted ones included)."""
+        return self._added
+
+    @property
+    def cleared(self) -> int:
+        """Events emptied out by ``clear()`` (resets, imports, DELETE), in all."""
+        return self._cleared
+
+    def resize(self, capacity: int) -> None:
+        """Keep at most ``capacity`` events from now on; the oldest beyond it are evicted."""
+        if type(capacity) is not int or capacity < 1:
+            raise ValueError(f"capacity must be an int >= 1, not {capacity!r}")
+        with self._lock:
+            self.capacity = capacity
+            extra = len(self._events) - self._dead - capacity
+            if extra > 0:
+                self._dead += extra
+                self._evicted += extra
+                self._floor = self._events[self._dead - 1].seq
+                self._compact()
+
     def last_seq(self) -> int:
         with self._lock:
-            return self._events[-1].seq if self._events else 0
+            return self._events[-1].seq if len(self._events) > self._dead else self._floor
 
     def since(self, after: int, limit: int) -> list[LiveEvent]:
-        """At most ``limit`` events with ``seq > after``, oldest first: a bisection, not a scan
-        (events enter in ``seq`` order), so a watcher of a million-event inbox pays per event."""
+        """At most ``limit`` events with ``seq > after`` (and past ``floor``), oldest first: a
+        bisection, not a scan, so a watcher of a million-event inbox pays per event."""
         with self._lock:
-            start = bisect.bisect_right(self._events, after, key=_seq)
+            start = bisect.bisect_right(self._events, max(after, self._floor), key=_seq)
             return self._events[start : start + max(0, limit)]
 
     def tail(self, count: int) -> list[LiveEvent]:
-        """The last ``count`` events, oldest first."""
+        """The last ``count`` events kept, oldest first."""
         with self._lock:
-            return self._events[-count:] if count > 0 else []
+            if count <= 0:
+                return []
+            return self._events[max(self._dead, len(self._events) - count) :]
 
     def wait(
         self, after: int, generation: int, timeout: float, stop: threading.Event | None = None
@@ -208,6 +297,8 @@ class Inbox:
             | (_COURSE if course_id is not None else 0)
         )
         with self._lock:
+            if self._floor:
+                after = self._floor if after is None else max(after, self._floor)
             present = [n for n in wanted if n in self._by_name]
             if not shape:
                 choices = [[self._events]]
@@ -290,16 +381,18 @@ class Inbox:
         filtered. add() takes the same lock, so no event can arrive between this walk and the
         list being registered (the audit log's writers check for built lists without a lock,
         hence its "mark built before the walk"; here the lock covers both)."""
-        candidates = []
+        candidates: list = []
         if shape & _NAME:
             candidates.append(self._by_name.get(name, ()))  # type: ignore[arg-type]
         if shape & _USER:
             candidates.append(self._by_user.get(user_id, ()))  # type: ignore[arg-type]
         if shape & _COURSE:
             candidates.append(self._by_course.get(course_id, ()))  # type: ignore[arg-type]
+        shortest = min(candidates, key=len)
+        start = _start(shortest, self._floor or None)
         return [
             event
-            for event in min(candidates, key=len)
+            for event in shortest[start:]
             if (not shape & _NAME or event.name == name)
             and (not shape & _USER or event.user_id == user_id)
             and (not shape & _COURSE or event.course_id == course_id)
@@ -314,8 +407,8 @@ def _start(events: list[LiveEvent], after: int | None) -> int:
 class EventBus:
     """Numbers events, keeps them in the inbox and hands them to every subscribed sink."""
 
-    def __init__(self) -> None:
-        self.inbox = Inbox()
+    def __init__(self, inbox_capacity: int = DEFAULT_INBOX_CAPACITY) -> None:
+        self.inbox = Inbox(capacity=inbox_capacity)
         self._sinks: dict[str, Sink] = {}
         self._lock = threading.Lock()
         self._seq = 0

@@ -122,10 +122,15 @@ class InvalidGrade(ValueError):
 
 # Assignment#interpret_grade's patterns. Ruby's ^ and $ match at every line, so a grade with a
 # line that is a number is read as one (through String#to_f of the whole text); \d is ASCII only.
-_NUMBER = re.compile(r"^[+-]?\d*\.?\d+$", re.ASCII | re.MULTILINE)
-_PERCENT = re.compile(r"^[+-]?\d*\.?\d+%$", re.ASCII | re.MULTILINE)
-# GradingStandard#place_in_scheme compares keys that look like numbers as numbers.
-_SCHEME_NUMBER = re.compile(r"\A(\d*[.])?\d+\n?\Z", re.ASCII)
+# Canvas writes them ``^[+-]?\d*\.?\d+$``, whose ``\d*`` and ``\d+`` share the digits: on a line
+# of n digits and an "x" Python's re tries every split, O(n^2) under the write lock. The same
+# language as one unambiguous alternation (digits with an optional fraction, or a bare fraction)
+# with possessive runs never backtracks into the digits, so a line costs O(its length).
+_NUMBER = re.compile(r"^[+-]?(?:\d++(?:\.\d++)?|\.\d++)$", re.ASCII | re.MULTILINE)
+_PERCENT = re.compile(r"^[+-]?(?:\d++(?:\.\d++)?|\.\d++)%$", re.ASCII | re.MULTILINE)
+# GradingStandard#place_in_scheme compares keys that look like numbers as numbers (Canvas's
+# ``\A(\d*[.])?\d+\n?\z``; possessive, as a key with a point cannot also match without it).
+_SCHEME_NUMBER = re.compile(r"\A(?:\d*+[.])?+\d++\n?\Z", re.ASCII)
 _PASS = frozenset({"complete", "pass"})
 _FAIL = frozenset({"incomplete", "fail"})
 _POINTED = frozenset({"points", "percent", "letter_grade", "gpa_scale"})

@@ -633,7 +633,12 @@ def _rest_operations(unauthorized_status: int) -> Iterator[dict]:
             "200": _json(
                 "A GraphQL result. Syntax and validation errors come without `data`; execution "
                 "errors with `data` holding nulls; a missing query is `No query string was "
-                "present`.",
+                "present`. Canvas's limits answer the same way before anything runs: over 5,000 "
+                "tokens or 128 KiB `This query is too large to execute.`, more than 20 aliases "
+                "or 5 directives `max query aliases exceeded` / `max query directives "
+                "exceeded`, depth over 15 and complexity over 375,000 graphql-ruby's `Query has "
+                "depth of N, which exceeds max depth of 15` and `Query has complexity of N, "
+                "which exceeds max complexity of 375000`.",
                 _GRAPHQL_RESULT,
                 ok_headers,
             ),
@@ -1561,6 +1566,10 @@ _POST_GRADES_BODY = {
 
 _POLICY = {
     "queue_size": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+    "queue_bytes": {"type": "integer", "minimum": 1024, "maximum": 2**34},
+    "concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
+    "log_capacity": {"type": "integer", "minimum": 1, "maximum": 10_000_000},
+    "held_capacity": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
     "timeout": {"type": "number", "minimum": 0.001, "maximum": 300},
     "backoff_base": {"type": "number", "minimum": 0.001, "maximum": 3600},
     "backoff_max": {"type": "number", "minimum": 0.001, "maximum": 86_400},

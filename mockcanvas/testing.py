@@ -252,7 +252,8 @@ class Events:
         return [event.name for event in self.all(after=after)]
 
     def mark(self) -> int:
-        """The newest event's ``seq`` (0 when none): pass it as ``after=`` to see later ones."""
+        """The newest event's ``seq`` (0 when none): pass it as ``after=`` to see later ones
+        (still right after older events are evicted past the inbox's capacity)."""
         return self._inst.bus.inbox.last_seq()
 
     def filter(
@@ -298,6 +299,13 @@ class Events:
             wanted += " with " + ", ".join(f"{k}={_shown(v)}" for k, v in fields.items())
         arrived = self.all(after=after)
         lines = [f"no {wanted} arrived within {timeout} s; {len(arrived)} event(s) arrived"]
+        inbox = self._inst.bus.inbox
+        if inbox.floor > (after or 0):
+            # The inbox keeps its newest ``capacity`` events: a match may have come and gone.
+            lines.append(
+                f"  ({inbox.evicted} older event(s) were evicted past the inbox's capacity of "
+                f"{inbox.capacity}, up to #{inbox.floor})"
+            )
         shown = arrived[-20:]
         if len(arrived) > len(shown):
             lines.append(f"  ... {len(arrived) - len(shown)} earlier")
@@ -589,5 +597,7 @@ def close_subscriptions(inst: Instance, timeout: float = 0.0) -> int:
     for subscription in subscriptions:
         unsubscribe(inst, subscription.id, timeout)
     if subscriptions:
-        inst.bus = EventBus()
+        old = inst.bus
+        inst.bus = EventBus(old.inbox.capacity)
+        registry_for(inst.bus).defaults = registry_for(old).defaults
     return len(subscriptions)

@@ -6,7 +6,13 @@ code paths they check.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 from mockcanvas import schemas
 from mockcanvas.live_server import serve  # noqa: F401  (the tests import it from here)
@@ -88,6 +94,40 @@ def validate_any(names: list[str], body: object) -> None:
             return
         failures.append(schemas.PayloadInvalid(name, found))
     raise min(failures, key=lambda failure: len(failure.issues))
+
+
+# -- real processes -------------------------------------------------------------------------------
+
+
+@contextmanager
+def process_group(command: list[str], **popen) -> Iterator[subprocess.Popen]:
+    """``command`` in a process group of its own; on the way out, whatever still runs in that
+    group is killed and the process reaped, so a failing test leaves no server behind."""
+    process = subprocess.Popen(command, start_new_session=True, **popen)
+    try:
+        yield process
+    finally:
+        with suppress(ProcessLookupError, PermissionError):  # the group is gone already
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@contextmanager
+def serve_process(*flags: str, **popen) -> Iterator[subprocess.Popen]:
+    """``python -m mockcanvas serve *flags`` with text pipes for stdout and stderr (unbuffered),
+    in a process group that is killed at the end (see ``process_group``)."""
+    options = {
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.PIPE,
+        "text": True,
+        "env": {**os.environ, "PYTHONUNBUFFERED": "1"},
+        **popen,
+    }
+    with process_group([sys.executable, "-m", "mockcanvas", "serve", *flags], **options) as child:
+        yield child
 
 
 class CheckedClient:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,37 +11,20 @@ from contextlib import contextmanager
 
 import requests
 
+from tests.support import serve_process
+
 TOKEN = "1~known-admin-token-for-the-cli-test"
 
 
 @contextmanager
 def serving(*flags: str) -> Iterator[subprocess.Popen]:
     """``mockcanvas serve --port 0 --admin-token TOKEN *flags`` as a real process; SIGINT at the
-    end must exit 0."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockcanvas",
-            "serve",
-            "--port",
-            "0",
-            "--admin-token",
-            TOKEN,
-            *flags,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    end must exit 0 (even when this test runs with SIGINT ignored, as ``cmd &`` in a script
+    starts it), and nothing of it outlives the test."""
+    with serve_process("--port", "0", "--admin-token", TOKEN, *flags) as process:
         yield process
-    finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
-        process.stdout.close()
-        process.stderr.close()
 
 
 def test_serve_on_a_free_port_with_a_known_admin_token():

@@ -7,15 +7,13 @@ in-process; waitress keeps the connection open between requests, werkzeug's serv
 from __future__ import annotations
 
 import http.client
-import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
 from mockcanvas import create_app
 from mockcanvas.live_server import DEFAULT_SERVER, SERVERS, LiveServer
+from tests.support import serve_process
 
 PAGE = "/api/v1/audit/grade_change/courses/{course}?per_page=100"
 
@@ -79,15 +77,7 @@ def test_a_server_can_be_stopped_without_being_started(app):
 @pytest.mark.parametrize("kind", SERVERS)
 def test_serve_prints_its_port_and_stops_on_sigterm(kind):
     """``mockcanvas serve --server KIND --port 0``: the chosen port on stdout, SIGTERM exits 0."""
-    command = [sys.executable, "-m", "mockcanvas", "serve", "--port", "0", "--server", kind]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with serve_process("--port", "0", "--server", kind) as process:
         banner = process.stdout.readline().strip()
         assert " serving http://127.0.0.1:" in banner, banner
         port = int(banner.rsplit(":", 1)[1])
@@ -96,12 +86,8 @@ def test_serve_prints_its_port_and_stops_on_sigterm(kind):
         answer, body = _get(connection, "/api/v1/audit/grade_change/courses/1", token)
         connection.close()
         assert answer.status == 200 and body.startswith(b'{"links":{"events.assignment":')
-    finally:
         process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=15)
-        process.stdout.close()
-        process.stderr.close()
-    assert code == 0
+        assert process.wait(timeout=15) == 0
 
 
 def test_serve_runs_the_default_server():

@@ -90,7 +90,10 @@ def world() -> Response:
 
 @blueprint.get("/live_events")
 def live_events() -> Response:
-    """Emitted events, oldest first; filter by name, user, course, and after a sequence number."""
+    """Emitted events, oldest first; filter by name, user, course, and after a sequence number.
+
+    The inbox keeps the newest ``capacity``: ``evicted`` says how many older ones went (since it
+    was last emptied), ``cleared`` how many resets, imports and DELETEs emptied out."""
     names = request.args.getlist("event_name") + request.args.getlist("event_name[]")
     limit = _int_arg("limit")
     if limit is not None and limit < 0:
@@ -102,7 +105,16 @@ def live_events() -> Response:
         after=_int_arg("after"),
         limit=limit,
     )
-    return canvas_json({"live_events": [e.summary() for e in events]})
+    inbox = current_instance().bus.inbox
+    return canvas_json(
+        {
+            "live_events": [e.summary() for e in events],
+            "total": inbox.total,
+            "evicted": inbox.evicted,
+            "cleared": inbox.cleared,
+            "capacity": inbox.capacity,
+        }
+    )
 
 
 @blueprint.delete("/live_events")

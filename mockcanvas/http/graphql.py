@@ -15,6 +15,11 @@ Like Canvas:
 
 Error texts from graphql-core differ from graphql-ruby's for syntax and validation errors; the
 shape (message, locations, path) is the same.
+
+Canvas's cost limits (tokens, depth, complexity, aliases, directives; see ``graphql_limits``)
+are checked after parsing and validation and before anything runs, outside the write lock: a
+huge or deep document is refused without holding up any other request. Only execution, which
+reads and may write the store, holds the lock.
 """
 
 from __future__ import annotations
@@ -23,16 +28,15 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, request
-from graphql import graphql_sync
+from graphql import execute_sync
 
-from .. import graphql_schema
+from .. import graphql_limits, graphql_schema
 from ..errors import Unauthorized
 from ..instance import current_instance
 from ..presenters import errors as bodies
 from .auth import authenticate, current_user
 from .bodies import json_body, malformed_json
 from .context import request_context
-from .reading import consistent
 from .responses import canvas_json
 
 blueprint = Blueprint("graphql", __name__, url_prefix="/api")
@@ -79,7 +83,6 @@ def _errors(message: str) -> Response:
 
 
 @blueprint.post("/graphql")
-@consistent
 def execute() -> Response:
     viewer = current_user()
     if viewer is None:
@@ -94,18 +97,21 @@ def execute() -> Response:
     variables = _variables(params.get("variables"))
     if isinstance(variables, str):
         return _errors(variables)
-    context = graphql_schema.Context(
-        inst=current_instance(), viewer=viewer, request_context=request_context
-    )
-    result = graphql_sync(
-        graphql_schema.schema(),
-        query,
-        root_value=graphql_schema.root_value(),
-        context_value=context,
-        variable_values=variables,
-        type_resolver=graphql_schema.resolve_type,
-    )
-    payload = result.formatted
-    if payload.get("data") is None and payload.get("errors"):
-        payload.pop("data", None)  # graphql-ruby leaves data out when nothing executed
-    return canvas_json(payload)
+    prepared = graphql_limits.prepare(graphql_schema.schema(), query)
+    if isinstance(prepared, list):
+        return canvas_json({"errors": prepared})
+    inst = current_instance()
+    with inst.write_lock:  # as @consistent: the operation sees the store at one instant
+        context = graphql_schema.Context(inst=inst, viewer=viewer, request_context=request_context)
+        result = execute_sync(
+            graphql_schema.schema(),
+            prepared,
+            root_value=graphql_schema.root_value(),
+            context_value=context,
+            variable_values=variables,
+            type_resolver=graphql_schema.resolve_type,
+        )
+        payload = result.formatted
+        if payload.get("data") is None and payload.get("errors"):
+            payload.pop("data", None)  # graphql-ruby leaves data out when nothing executed
+        return canvas_json(payload)

@@ -10,6 +10,10 @@ faulted; that is the HTTP layer's rule.
 
 Globs: ``*`` matches within one path segment, ``**`` across segments, ``?`` one character.
 Regular expressions are searched in the path (anchor them with ``^`` and ``$`` to match it whole).
+Both run in time linear in the path (see ``pathmatch``): a glob is at most 1,024 characters, a
+regex at most 1,024 characters and 1,000 automaton states, may not use backreferences, lookaround,
+``\b``, possessive or atomic groups or flags other than ``s`` and ``x`` (400 otherwise), and is
+tried only on paths of at most 2,048 characters (a longer path never matches a regex fault).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from dataclasses import dataclass, field
 
 from ..errors import BadRequest
 from ..jsonnum import whole
+from ..pathmatch import Glob, PatternError, SafeRegex
 
 KINDS = ("status", "rate_limit", "latency")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field names
 _FIELD = re.compile(r"[\t -~]*")  # printable ASCII, space and tab
 MAX_LATENCY_MS = 60_000.0
+MAX_REGEX_PATH = 2048  # longer paths never match a regex fault: bounds its O(path x states) cost
 _FIELDS = frozenset(
     {
         "path",
@@ -43,19 +49,12 @@ _FIELDS = frozenset(
 )
 
 
-def glob_pattern(glob: str) -> re.Pattern[str]:
-    """A glob on paths as a compiled regex matching the whole path."""
-    parts: list[str] = []
-    position = 0
-    while position < len(glob):
-        if glob.startswith("**", position):
-            parts.append(".*")
-            position += 2
-            continue
-        char = glob[position]
-        parts.append("[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char))
-        position += 1
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+def glob_pattern(glob: str) -> Glob:
+    """A glob on paths, matching the whole path in linear time; BadRequest when too long."""
+    try:
+        return Glob(glob)
+    except PatternError as error:
+        raise BadRequest(str(error)) from None
 
 
 @dataclass
@@ -72,16 +71,16 @@ class Fault:
     probability: float
     count: int | None
     remaining: int | None
-    pattern: re.Pattern[str] = field(repr=False)
+    pattern: Glob | SafeRegex = field(repr=False)
     matched: int = 0
     fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods is not None and method.upper() not in self.methods:
             return False
-        if self.regex is not None:
-            return self.pattern.search(path) is not None
-        return self.pattern.match(path) is not None
+        if isinstance(self.pattern, SafeRegex):
+            return len(path) <= MAX_REGEX_PATH and self.pattern.search(path)
+        return self.pattern.match(path)
 
     @property
     def exhausted(self) -> bool:
@@ -149,9 +148,9 @@ def parse_fault(spec: object, fault_id: int) -> Fault:
         if not isinstance(regex, str) or not regex:
             raise BadRequest("regex must be a non-empty string")
         try:
-            pattern = re.compile(regex)
-        except re.error as error:
-            raise BadRequest(f"regex does not compile: {error}") from None
+            pattern = SafeRegex(regex)
+        except PatternError as error:
+            raise BadRequest(str(error)) from None
     methods = spec.get("method")
     if methods is not None:
         if isinstance(methods, str):

@@ -24,6 +24,8 @@ class JsonlSink(Outbox):
     """Appends each event to one file."""
 
     kind = "jsonl"
+    max_concurrency = 1  # one appender: lines in emission order, and a failed one cut back
+    takes_wire = True
 
     def __init__(self, path: str | Path, **outbox) -> None:
         self.path = Path(path)
@@ -50,9 +52,12 @@ class JsonlSink(Outbox):
             self.release()
         return self._reopen()  # FileNotFoundError, NotADirectoryError ...: the attempt fails
 
-    def send(self, message: dict, event: LiveEvent, attempt: int) -> int | None:
+    def send(
+        self, message: dict, event: LiveEvent, attempt: int, encoded: str | None = None
+    ) -> int | None:
         fd = self._watched()
-        view = memoryview((dumps(message) + "\n").encode("utf-8"))
+        text = encoded if encoded is not None else dumps(message)
+        view = memoryview((text + "\n").encode("utf-8"))
         written = 0
         try:
             while written < len(view):

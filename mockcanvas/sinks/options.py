@@ -60,8 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser, *, shutdown: bool = False) ->
             type=_seconds,
             default=SHUTDOWN_TIMEOUT,
             metavar="SECONDS",
-            help=f"how long pending deliveries may take on SIGTERM or Ctrl-C, in all "
-            f"(default: {SHUTDOWN_TIMEOUT:g})",
+            help=f"how long requests in flight and then pending deliveries may take on SIGTERM "
+            f"or SIGINT, in all; requests still running are abandoned, undelivered events "
+            f"written out (default: {SHUTDOWN_TIMEOUT:g})",
         )
 
 

@@ -1,8 +1,11 @@
-"""The delivery worker every sink is built on: a bounded queue, one thread, retries and a log.
+"""The delivery worker every sink is built on: a bounded queue, worker threads, retries and a log.
 
 An outbox never blocks the thread that publishes: ``submit`` renders the event and enqueues it (or
-records why it could not), and one daemon thread per subscription delivers in emission order.
-Every attempt and every fate is written to the delivery log, so no event disappears silently:
+records why it could not), and ``concurrency`` daemon threads per subscription deliver it. Events
+about one student (``user_id``) are delivered one at a time in emission order; events about
+different students may be in flight together (a receiver that needs one total order sets
+``concurrency`` to 1). Every attempt and every fate is written to the delivery log, so no event
+disappears silently:
 
 - ``delivered``: the transport accepted it;
 - ``retrying``: an attempt failed with a retryable error (connection error, timeout, 5xx, 408, 429);
@@ -11,13 +14,18 @@ Every attempt and every fate is written to the delivery log, so no event disappe
   subscription is deactivated); it is kept with its payload and can be redelivered;
 - ``skipped``: the subscription's format has no form for this event (Caliper covers
   ``grade_change`` only);
-- ``dropped_overflow``: the queue was full; kept with its payload and can be redelivered;
+- ``dropped_overflow``: the queue was full (``queue_bytes`` of JSON payloads, or ``queue_size``
+  events, waiting); kept with its payload and can be redelivered;
 - ``undelivered_at_shutdown``: still pending when ``close`` ran out of time.
 
 After ``failure_budget`` events in a row have gone ``dead`` the subscription is deactivated, the
 mock's version of Canvas's "repeated failures within 24 hours deactivate the subscription": later
 events are dead-lettered without an attempt until ``reactivate()``; ``redeliver()`` requeues the
 dead and overflowed ones.
+
+Memory is bounded: the log keeps its newest ``log_capacity`` entries and the held payloads (dead,
+overflowed, undelivered) their newest ``held_capacity``; what goes is counted (``memory()``), and
+``clear_history()`` (a reset) empties both, counted too.
 """
 
 from __future__ import annotations
@@ -26,12 +34,13 @@ import itertools
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from ..events import LiveEvent
+from ..jsonenc import dumps
 
 log = logging.getLogger("mockcanvas.sinks")
 
@@ -54,13 +63,19 @@ HELD = frozenset({"dead", "dropped_overflow", "undelivered_at_shutdown"})
 # How many queued events an outbox that encodes ahead (signed webhooks) prepares in advance.
 ENCODE_AHEAD = 32
 _ENCODING = object()  # a ticket the encoder thread is working on
+# How far into the queue a free worker looks for an event whose student has none in flight.
+PICK_AHEAD = 64
 
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How an outbox queues and retries; the defaults are what ``mockcanvas serve`` uses."""
 
-    queue_size: int = 10_000  # new events waiting at most; beyond it: dropped_overflow
+    queue_size: int = 1_000_000  # new events waiting at most; beyond it: dropped_overflow
+    queue_bytes: int = 64 * 1024 * 1024  # ... and JSON bytes of their payloads waiting at most
+    concurrency: int = 4  # deliveries in flight at once (one per student: see Outbox)
+    log_capacity: int = 50_000  # delivery log entries kept; the oldest beyond are evicted
+    held_capacity: int = 10_000  # dead/overflowed/undelivered payloads kept for redelivery
     timeout: float = 5.0  # seconds per attempt (connect and each read)
     backoff_base: float = 0.5  # seconds before the 2nd attempt; doubles each retry ...
     backoff_max: float = 30.0  # ... up to this
@@ -106,12 +121,26 @@ def stamp(moment: datetime) -> str:
 class _Ticket:
     """One event's passage through the outbox."""
 
-    __slots__ = ("attempts", "encoded", "event", "message", "number", "round_attempts", "status")
+    __slots__ = (
+        "attempts",
+        "encoded",
+        "event",
+        "message",
+        "number",
+        "round_attempts",
+        "size",
+        "status",
+        "wire",
+    )
 
-    def __init__(self, number: int, event: LiveEvent, message: dict | None) -> None:
+    def __init__(
+        self, number: int, event: LiveEvent, message: dict | None, wire: str | None = None
+    ) -> None:
         self.number = number
         self.event = event
         self.message = message
+        self.wire = wire  # the message as JSON, made once on submit (sizes the queue)
+        self.size = len(wire) if wire is not None else 0
         self.status = "new"
         self.attempts = 0  # over the event's whole life, redeliveries included
         self.round_attempts = 0  # since it was last queued
@@ -125,14 +154,18 @@ class Outbox:
     the other side answered (or None where there is none) and raises ``DeliveryError`` (or any
     exception, taken as retryable) when the attempt failed.
 
-    A subclass whose wire form is costly to make (an RS256 signature takes about a millisecond)
-    sets ``encodes_ahead`` and implements ``encode``: a second thread then encodes the next queued
-    events while the worker waits on the network, and ``send`` gets the result as ``encoded``
-    on an event's first attempt (retries encode afresh).
+    A subclass that sets ``takes_wire`` gets the message's JSON text (made once, on submit, to
+    size the queue) as ``encoded``. One with ``max_concurrency`` runs at most that many workers
+    (a file appends from one). A subclass whose wire form is costly to make (an RS256 signature
+    takes about a millisecond) sets ``encodes_ahead`` and implements ``encode``: a second thread
+    then encodes the next queued events while the worker waits on the network, and ``send`` gets
+    the result as ``encoded`` on an event's first attempt (retries encode afresh).
     """
 
     kind = "outbox"
     encodes_ahead = False
+    takes_wire = False
+    max_concurrency: int | None = None
 
     def __init__(
         self,
@@ -148,10 +181,16 @@ class Outbox:
         self._render = render or (lambda event: event.payload)
         self._cond = threading.Condition(threading.RLock())
         self._queue: deque[_Ticket] = deque()
-        self._current: _Ticket | None = None
-        self._held: dict[int, _Ticket] = {}  # dead, overflowed, undelivered: by ticket number
-        self._log: list[dict] = []
-        self._log_by_event: dict[str, list[int]] = {}  # event id -> its log entries' indexes
+        self._queued_bytes = 0  # JSON bytes of the queued tickets' messages
+        self._inflight: dict[int, _Ticket] = {}  # being delivered, by ticket number
+        self._busy: set[int | None] = set()  # the students (user_id) with an event in flight
+        # dead, overflowed, undelivered: by ticket number, in the order they were held
+        self._held: OrderedDict[int, _Ticket] = OrderedDict()
+        self._log: deque[dict] = deque()  # the newest entries; entry n is at n - _log_first
+        self._log_first = 1
+        self._log_by_event: dict[str, list[int]] = {}  # event id -> its log entries' numbers
+        self._log_evicted = self._log_cleared = 0
+        self._held_evicted = self._held_cleared = 0
         self._counts: Counter[str] = Counter()
         self._attempts = 0
         self._tickets = 0
@@ -159,10 +198,16 @@ class Outbox:
         self._failures = 0  # dead events in a row
         self._deactivated_at: str | None = None
         self._stopped = False
-        self._thread = threading.Thread(
-            target=self._run, name=f"mockcanvas-sink-{name}", daemon=True
-        )
-        self._thread.start()
+        workers = self.policy.concurrency
+        if self.max_concurrency is not None:
+            workers = min(workers, self.max_concurrency)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"mockcanvas-sink-{name}-{i}", daemon=True)
+            for i in range(max(1, workers))
+        ]
+        self._running = len(self._threads)
+        for thread in self._threads:
+            thread.start()
         self._encoder: threading.Thread | None = None
         if self.encodes_ahead:
             self._encoder = threading.Thread(
@@ -180,7 +225,7 @@ class Outbox:
         raise NotImplementedError
 
     def release(self) -> None:
-        """Free files, clients and sockets; called once, on the worker thread, as it ends."""
+        """Free files, clients and sockets; called once, on the last worker thread to end."""
 
     # -- the Sink protocol ----------------------------------------------------------------------
 
@@ -192,9 +237,15 @@ class Outbox:
         except Exception as exc:  # a formatting bug must not fail the grading request
             log.exception("sink %s could not render event %s", self.name, event.id)
             message, error = None, f"render failed: {type(exc).__name__}: {exc}"
+        wire = None
+        if message is not None and error is None:
+            try:
+                wire = dumps(message)
+            except Exception as exc:
+                message, error = None, f"render failed: {type(exc).__name__}: {exc}"
         with self._cond:
             self._tickets += 1
-            ticket = _Ticket(self._tickets, event, message)
+            ticket = _Ticket(self._tickets, event, message, wire)
             if self._state == "closed":
                 self._settle(ticket, "undelivered_at_shutdown", error="subscription closed")
             elif error is not None:
@@ -217,8 +268,9 @@ class Outbox:
             self._state = "closed"
             left = list(self._queue)
             self._queue.clear()
-            if self._current is not None and self._current.status == "sending":
-                left.insert(0, self._current)
+            self._queued_bytes = 0
+            sending = [t for _, t in sorted(self._inflight.items()) if t.status == "sending"]
+            left[:0] = sending
             for ticket in left:
                 self._settle(ticket, "undelivered_at_shutdown", error="still pending at shutdown")
             self._cond.notify_all()
@@ -228,7 +280,8 @@ class Outbox:
                 self.name,
                 len(left),
             )
-        self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     # -- control --------------------------------------------------------------------------------
 
@@ -278,6 +331,9 @@ class Outbox:
                 if ticket.status in REDELIVERABLE and event_id in (None, ticket.event.id):
                     ticket.round_attempts = 0
                     ticket.encoded = None  # sign afresh: the key may have rotated since
+                    if ticket.wire is None and ticket.message is not None:
+                        ticket.wire = dumps(ticket.message)
+                        ticket.size = len(ticket.wire)
                     queued += self._enqueue(ticket, bounded=False)
             return queued
 
@@ -305,21 +361,66 @@ class Outbox:
             return counts
 
     def log(self, after: int = 0, limit: int | None = None) -> list[dict]:
-        """Delivery log entries with ``n > after``, oldest first."""
+        """Delivery log entries with ``n > after`` still kept, oldest first."""
         with self._cond:
-            start = max(0, after)
+            start = max(0, after + 1 - self._log_first)
             end = len(self._log) if limit is None else start + max(0, limit)
-            return [dict(entry) for entry in self._log[start:end]]
+            return [dict(entry) for entry in itertools.islice(self._log, start, end)]
 
     def event_log(self, event_id: str) -> list[dict]:
-        """The log entries of one event, oldest first: an index lookup, not a scan of the log
-        (after a reset, event ids repeat, so an id may gather entries of both events)."""
+        """The kept log entries of one event, oldest first: an index lookup, not a scan of the
+        log (after a reset, event ids repeat, so an id may gather entries of both events)."""
         with self._cond:
-            return [dict(self._log[i]) for i in self._log_by_event.get(event_id, ())]
+            first = self._log_first
+            return [dict(self._log[n - first]) for n in self._log_by_event.get(event_id, ())]
 
     def log_size(self) -> int:
         with self._cond:
             return len(self._log)
+
+    def memory(self) -> dict:
+        """What the outbox holds against its caps, and what left them (evicted past a cap,
+        cleared by a reset): the log, the held payloads and the queue."""
+        with self._cond:
+            policy = self.policy
+            return {
+                "log": {
+                    "size": len(self._log),
+                    "capacity": policy.log_capacity,
+                    "evicted": self._log_evicted,
+                    "cleared": self._log_cleared,
+                },
+                "held": {
+                    "size": len(self._held),
+                    "capacity": policy.held_capacity,
+                    "evicted": self._held_evicted,
+                    "cleared": self._held_cleared,
+                },
+                "queue": {
+                    "size": len(self._queue),
+                    "bytes": self._queued_bytes,
+                    "capacity_bytes": policy.queue_bytes,
+                    "capacity": policy.queue_size,
+                    "in_flight": len(self._inflight),
+                },
+            }
+
+    def clear_history(self) -> dict[str, int]:
+        """Forget the log and the held payloads (a reset); returns how many of each went.
+
+        Queued and in-flight events are kept and still delivered: they were emitted. Entry
+        numbers go on, so ``after=`` cursors stay valid. The fates in ``counts()`` are totals and
+        stay; a dead or overflowed event cleared here can no longer be redelivered.
+        """
+        with self._cond:
+            entries, held = len(self._log), len(self._held)
+            self._log_first += entries
+            self._log = deque()
+            self._log_by_event = {}
+            self._held = OrderedDict()
+            self._log_cleared += entries
+            self._held_cleared += held
+            return {"log_entries": entries, "held_payloads": held}
 
     def unfinished(self) -> list[dict]:
         """Events not delivered (dead, overflowed, undelivered), oldest first, with payloads."""
@@ -339,7 +440,7 @@ class Outbox:
     # -- internals ------------------------------------------------------------------------------
 
     def _idle(self) -> bool:
-        return not self._queue and (self._current is None or self._current.status != "sending")
+        return not self._queue and not any(t.status == "sending" for t in self._inflight.values())
 
     def _move(self, ticket: _Ticket, status: str) -> None:
         if ticket.status in self._counts:
@@ -347,24 +448,41 @@ class Outbox:
         ticket.status = status
         self._counts[status] += 1
         if status in HELD:
+            ticket.wire = None  # made again if it is redelivered
             self._held[ticket.number] = ticket
+            while len(self._held) > self.policy.held_capacity:
+                _, gone = self._held.popitem(last=False)
+                self._held_evicted += 1
+                first = self._log_first
+                for n in self._log_by_event.get(gone.event.id, ()):
+                    entry = self._log[n - first]
+                    if entry["seq"] == gone.event.seq:
+                        entry.pop("event", None)  # the payload goes with the held ticket
         else:
             self._held.pop(ticket.number, None)
 
     def _enqueue(self, ticket: _Ticket, *, bounded: bool = True) -> int:
-        if bounded and len(self._queue) >= self.policy.queue_size:
+        policy = self.policy
+        if bounded and (
+            len(self._queue) >= policy.queue_size
+            # one event larger than the bound still queues alone: it is not overflow
+            or (self._queue and self._queued_bytes + ticket.size > policy.queue_bytes)
+        ):
             self._settle(ticket, "dropped_overflow", error="queue full")
             overflowed = self._counts["dropped_overflow"]
             if overflowed == 1 or overflowed % 1000 == 0:
                 log.warning(
-                    "sink %s: queue full (%d); events recorded as dropped_overflow (%d so far)",
+                    "sink %s: queue full (%d events, %d bytes); events recorded as "
+                    "dropped_overflow (%d so far)",
                     self.name,
-                    self.policy.queue_size,
+                    len(self._queue),
+                    self._queued_bytes,
                     overflowed,
                 )
             return 0
         self._move(ticket, "queued")
         self._queue.append(ticket)
+        self._queued_bytes += ticket.size
         self._cond.notify_all()
         return 1
 
@@ -380,7 +498,7 @@ class Outbox:
     ) -> None:
         """Write a log entry and, unless it is ``retrying``, give the ticket that fate."""
         entry = {
-            "n": len(self._log) + 1,
+            "n": 0,  # numbered below
             "seq": ticket.event.seq,
             "event_id": ticket.event.id,
             "event_name": ticket.event.name,
@@ -394,32 +512,66 @@ class Outbox:
         }
         if outcome in HELD:
             entry["event"] = ticket.event.payload
-        self._log_by_event.setdefault(ticket.event.id, []).append(len(self._log))
+        n = entry["n"] = self._log_first + len(self._log)
+        self._log_by_event.setdefault(ticket.event.id, []).append(n)
         self._log.append(entry)
+        if len(self._log) > self.policy.log_capacity:
+            gone = self._log.popleft()
+            self._log_first += 1
+            self._log_evicted += 1
+            numbers = self._log_by_event[gone["event_id"]]
+            del numbers[0]  # the oldest entry of its event: numbers only grow
+            if not numbers:
+                del self._log_by_event[gone["event_id"]]
         if outcome != "retrying":
             self._move(ticket, outcome)
+
+    def _pick(self) -> int | None:
+        """The queue position of the next event whose student has nothing in flight (events
+        of one student go out one at a time, in order), looking ``PICK_AHEAD`` deep. While the
+        receiver is failing, one delivery at a time: the failure budget counts attempts exactly."""
+        busy = self._busy
+        if not busy:
+            return 0 if self._queue else None
+        if self._failures:
+            return None  # a failing receiver gets one attempt at a time, until one succeeds
+        for i, ticket in enumerate(itertools.islice(self._queue, PICK_AHEAD)):
+            if ticket.event.user_id not in busy:
+                return i
+        return None
 
     def _run(self) -> None:
         try:
             while True:
                 with self._cond:
-                    self._cond.wait_for(lambda: self._queue or self._stopped)
+                    self._cond.wait_for(lambda: self._stopped or self._pick() is not None)
                     if self._stopped:
                         return
-                    ticket = self._queue.popleft()
+                    at = self._pick()
+                    assert at is not None
+                    ticket = self._queue[at]
+                    del self._queue[at]
+                    self._queued_bytes -= ticket.size
                     self._move(ticket, "sending")
-                    self._current = ticket
+                    self._inflight[ticket.number] = ticket
+                    key = ticket.event.user_id
+                    self._busy.add(key)
                 try:
                     self._deliver(ticket)
                 finally:
                     with self._cond:
-                        self._current = None
+                        self._inflight.pop(ticket.number, None)
+                        self._busy.discard(key)
                         self._cond.notify_all()
         finally:
-            try:
-                self.release()
-            except Exception:
-                log.exception("sink %s: releasing its resources failed", self.name)
+            with self._cond:
+                self._running -= 1
+                last = self._running == 0
+            if last:
+                try:
+                    self.release()
+                except Exception:
+                    log.exception("sink %s: releasing its resources failed", self.name)
 
     def _deliver(self, ticket: _Ticket) -> None:
         policy = self.policy
@@ -434,7 +586,7 @@ class Outbox:
                 ticket.round_attempts += 1
                 attempt = ticket.attempts
                 self._attempts += 1
-                encoded = None
+                encoded = ticket.wire if self.takes_wire else None
                 if self._encoder is not None:
                     # the encoder may be busy on this very ticket: wait rather than do it twice
                     self._cond.wait_for(lambda: ticket.encoded is not _ENCODING or self._stopped)
@@ -519,4 +671,5 @@ class Outbox:
         )
         while self._queue:
             self._settle(self._queue.popleft(), "dead", error="subscription deactivated")
+        self._queued_bytes = 0
         self._cond.notify_all()

@@ -6,9 +6,10 @@ A subscription is made from a spec dict (the CLI and the control API both build 
     {"kind": "sqs", "queue_url": "https://sqs...", "region": "...", "endpoint_url": "..."}
     {"kind": "jsonl", "path": "events.jsonl"}
 
-plus optional delivery tuning: ``queue_size``, ``timeout``, ``backoff_base``, ``backoff_max``,
-``max_attempts``, ``failure_budget`` (see ``outbox.DeliveryPolicy``). Anything else, or a value of
-the wrong type, is a ``BadRequest`` and nothing is made.
+plus optional delivery tuning: ``queue_size``, ``queue_bytes``, ``concurrency``, ``timeout``,
+``backoff_base``, ``backoff_max``, ``max_attempts``, ``failure_budget``, ``log_capacity``,
+``held_capacity`` (see ``outbox.DeliveryPolicy``; unset ones take the instance's defaults).
+Anything else, or a value of the wrong type, is a ``BadRequest`` and nothing is made.
 
 Each instance's subscriptions are kept per event bus (``registry_for(bus)``), so apps in one process
 never share them; a subscription is also the ``Sink`` the bus hands events to.
@@ -44,6 +45,10 @@ _KIND_EXTRAS = {
 # Tuning fields: (type, lowest, highest).
 _POLICY_FIELDS: dict[str, tuple[type, float, float]] = {
     "queue_size": (int, 1, 1_000_000),
+    "queue_bytes": (int, 1024, 2**34),
+    "concurrency": (int, 1, 64),
+    "log_capacity": (int, 1, 10_000_000),
+    "held_capacity": (int, 0, 10_000_000),
     "timeout": (float, 0.001, 300),
     "backoff_base": (float, 0.001, 3600),
     "backoff_max": (float, 0.001, 86_400),
@@ -74,8 +79,9 @@ def _http_url(key: str, value: str) -> str:
         raise BadRequest(str(error).replace("url", key, 1)) from None
 
 
-def parse_spec(spec: object) -> dict:
-    """A validated, complete spec with defaults filled in; ``BadRequest`` saying what is wrong."""
+def parse_spec(spec: object, defaults: DeliveryPolicy | None = None) -> dict:
+    """A validated, complete spec with defaults (``defaults``, else ``DeliveryPolicy()``'s)
+    filled in; ``BadRequest`` saying what is wrong."""
     if not isinstance(spec, dict):
         raise BadRequest("a subscription must be a JSON object")
     kind = spec.get("kind")
@@ -129,11 +135,27 @@ def parse_spec(spec: object) -> dict:
         if not low <= value <= high:
             raise BadRequest(f"{key} must be between {low:g} and {high:g}")
         policy[key] = value
-    merged = {**DeliveryPolicy().as_dict(), **policy}
+    merged = {**(defaults or DeliveryPolicy()).as_dict(), **policy}
     if merged["backoff_max"] < merged["backoff_base"]:
         raise BadRequest("backoff_max must be at least backoff_base")
     parsed["policy"] = DeliveryPolicy(**merged)
     return parsed
+
+
+def delivery_defaults(**overrides: int | float | None) -> DeliveryPolicy:
+    """``DeliveryPolicy()`` with ``overrides`` (None: keep the default), each checked against the
+    range a spec may give it; ValueError saying which is out of range."""
+    values = DeliveryPolicy().as_dict()
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        kind_of, low, high = _POLICY_FIELDS[key]
+        if isinstance(value, bool) or not isinstance(value, kind_of | int):
+            raise ValueError(f"{key} must be {'an integer' if kind_of is int else 'a number'}")
+        if not low <= value <= high:
+            raise ValueError(f"{key} must be between {low:g} and {high:g}")
+        values[key] = value
+    return DeliveryPolicy(**values)
 
 
 # -- subscriptions -------------------------------------------------------------------------------
@@ -207,6 +229,7 @@ class Subscription:
             "counts": self.counts(),
             "log_size": self.sink.log_size(),
             "policy": self.sink.policy.as_dict(),
+            "memory": self.sink.memory(),
         }
         return data
 
@@ -219,6 +242,17 @@ class Registry:
         self._subscriptions: dict[int, Subscription] = {}
         self._next_id = 1
         self._keys = None
+        self.defaults = DeliveryPolicy()  # what a spec's unset tuning fields take
+
+    def clear_histories(self) -> dict[str, int]:
+        """Empty every subscription's delivery log and held payloads (a reset keeps the
+        subscriptions); returns how many of each went, in all (each is counted per subscription
+        under ``memory``)."""
+        cleared = {"log_entries": 0, "held_payloads": 0}
+        for subscription in self.all():
+            for key, count in subscription.sink.clear_history().items():
+                cleared[key] += count
+        return cleared
 
     @property
     def keys(self):
@@ -287,9 +321,9 @@ def subscribe(inst: Instance, spec: object, *, host: str = "localhost") -> Subsc
 
     ``host`` names the server in Caliper envelopes (``sensor``). Raises ``BadRequest``.
     """
-    parsed = parse_spec(spec)
-    kind = parsed["kind"]
     reg = registry_for(inst.bus)
+    parsed = parse_spec(spec, reg.defaults)
+    kind = parsed["kind"]
     render = _renderer(parsed["format"], inst.store, host)
     number = reg._reserve_id()
     name = parsed["name"] or f"{kind}-{number}"
@@ -389,6 +423,7 @@ __all__ = [
     "Registry",
     "SinkStateError",
     "Subscription",
+    "delivery_defaults",
     "parse_spec",
     "registry_for",
     "shutdown",

@@ -49,6 +49,7 @@ class SqsSink(Outbox):
     """Sends each event to one SQS queue."""
 
     kind = "sqs"
+    takes_wire = True  # boto3 clients are thread-safe: the workers share one
 
     def __init__(
         self,
@@ -75,10 +76,13 @@ class SqsSink(Outbox):
         )
         super().__init__(**outbox)
 
-    def send(self, message: dict, event: LiveEvent, attempt: int) -> int | None:
+    def send(
+        self, message: dict, event: LiveEvent, attempt: int, encoded: str | None = None
+    ) -> int | None:
         errors = self._errors
+        body = encoded if encoded is not None else dumps(message)
         try:
-            answer = self._client.send_message(QueueUrl=self.queue_url, MessageBody=dumps(message))
+            answer = self._client.send_message(QueueUrl=self.queue_url, MessageBody=body)
         except errors.ClientError as exc:
             error = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

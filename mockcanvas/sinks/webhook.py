@@ -8,7 +8,8 @@ future, which JWT libraries reject). Canvas's exact claim names are UNVERIFIED.
 
 Every attempt carries ``X-Mockcanvas-Event-Id`` (the same on retries and redeliveries: deduplicate
 on it) and ``X-Mockcanvas-Delivery-Attempt``. One connection is kept alive per subscription (a new
-TCP connection per event capped delivery near 800 events/s); it is dropped after any failure and
+TCP connection per event capped delivery near 800 events/s), one per delivery worker (see
+``DeliveryPolicy.concurrency``); it is dropped after any failure and
 whenever the receiver closes it, and an idle connection the receiver has closed is noticed before
 it is reused, so a stale socket never costs an attempt. Redirects are not followed: the mock only
 ever talks to the URL the user configured. 2xx is delivered (the status line and headers are the
@@ -23,6 +24,7 @@ import http.client
 import re
 import select
 import ssl
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -84,12 +86,15 @@ class WebhookSink(Outbox):
         # Signing costs about a millisecond: do it on a second thread while the worker waits on
         # the receiver, which nearly doubles signed throughput.
         self.encodes_ahead = keys is not None
+        self.takes_wire = keys is None  # the JSON body, made once when the event was queued
         parts = urlsplit(url)
         self._https = parts.scheme == "https"
         self._host = parts.hostname or ""
         self._port = parts.port
         self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._open: http.client.HTTPConnection | None = None  # kept alive between events
+        self._local = threading.local()  # each worker's connection, kept alive between events
+        self._opened: list[http.client.HTTPConnection] = []  # every one, to close at the end
+        self._opened_lock = threading.Lock()
         super().__init__(**outbox)
 
     @property
@@ -105,8 +110,9 @@ class WebhookSink(Outbox):
         return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
 
     def _reusable(self) -> http.client.HTTPConnection:
-        """The kept-alive connection, or a new one if there is none or the receiver closed it."""
-        connection = self._open
+        """This worker's kept-alive connection, or a new one if there is none or the receiver
+        closed it."""
+        connection = getattr(self._local, "open", None)
         if connection is not None and connection.sock is not None:
             # An idle keep-alive socket that is readable has been closed (or written to) by the
             # other side: sending on it would fail or read a stray answer.
@@ -114,13 +120,18 @@ class WebhookSink(Outbox):
             if not readable:
                 return connection
         self._drop()
-        self._open = self._connection()
-        return self._open
+        connection = self._local.open = self._connection()
+        with self._opened_lock:
+            self._opened.append(connection)
+        return connection
 
     def _drop(self) -> None:
-        if self._open is not None:
-            self._open.close()
-            self._open = None
+        connection = getattr(self._local, "open", None)
+        if connection is not None:
+            connection.close()
+            self._local.open = None
+            with self._opened_lock:
+                self._opened.remove(connection)
 
     def encode(self, message: dict, event: LiveEvent) -> bytes:
         assert self.keys is not None
@@ -133,7 +144,7 @@ class WebhookSink(Outbox):
             body = encoded if encoded is not None else self.encode(message, event)
             content_type = "application/jwt"
         else:
-            body = dumps(message).encode("utf-8")
+            body = (encoded if encoded is not None else dumps(message)).encode("utf-8")
             content_type = "application/json"
         headers = {
             "Content-Type": content_type,
@@ -173,4 +184,7 @@ class WebhookSink(Outbox):
                 self._drop()
 
     def release(self) -> None:
-        self._drop()
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
