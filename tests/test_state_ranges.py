@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -199,3 +202,48 @@ def test_a_value_at_the_edge_imports_and_breaks_nothing(server, table, match, na
     assert {k: v for k, v in statuses.items() if v >= 500} == {}
     assert (statuses["grade"], statuses["override"]) == (200, 200)
     assert put_state(session, url, original).status_code == 200
+
+
+# -- one range for every door to the clock -------------------------------------------------------
+
+# Past the audit log's last second, and the other side of the range.
+OUTSIDE_CLOCK = ["2068-01-19T03:14:08Z", "8999-01-01T00:00:00Z", "1970-01-01T23:59:59Z"]
+SCENARIO = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "tiny.json"
+
+
+def _mockcanvas(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mockcanvas", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("instant", OUTSIDE_CLOCK)
+def test_serve_now_refuses_what_the_clock_refuses(instant):
+    done = _mockcanvas("serve", "--port", "0", f"--now={instant}")
+    assert done.returncode == 2
+    assert done.stderr.endswith(f"error: argument --now: give a time from {RANGE}\n")
+
+
+@pytest.mark.parametrize("instant", OUTSIDE_CLOCK)
+def test_a_scenario_now_refuses_what_the_clock_refuses(instant, tmp_path):
+    data = json.loads(SCENARIO.read_text(encoding="utf-8"))
+    data["now"] = instant
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    done = _mockcanvas("world", "--scenario", str(path))
+    assert done.returncode == 2
+    assert f"  $.now: {instant!r} is out of range ({RANGE})\n" in done.stderr
+
+
+def test_the_last_second_is_taken_everywhere(tmp_path):
+    last = "2068-01-19T03:14:07Z"
+    assert _mockcanvas("world", f"--now={last}").returncode == 0
+    data = json.loads(SCENARIO.read_text(encoding="utf-8"))
+    data["now"] = last
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert _mockcanvas("world", "--scenario", str(path)).returncode == 0
