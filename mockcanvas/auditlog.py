@@ -47,6 +47,9 @@ _COMBINED_LOCK = threading.Lock()
 _NONE = -(2**31)  # None in an integer column
 _INT_LOW, _INT_HIGH = -(2**31) + 1, 2**31 - 1
 _KEY_LOW, _KEY_HIGH = EPOCH - 2**31, EPOCH + 2**31  # created_at whose keys fit 64 bits
+# The first and last second a row can be created at: the clock's range is derived from these
+# (mockcanvas/clock.py), so no write can reach a time this log cannot hold.
+FIRST_SECOND, LAST_SECOND = _KEY_LOW, _KEY_HIGH - 1
 # A row's record: created_at; root account, account, course, assignment, submission, student,
 # grader, version; codes of grade before/after; codes of points possible before/after and score
 # before/after; flags; uuid; request id.

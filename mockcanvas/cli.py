@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from . import __version__, golden, payloads, progress_bar, scenario, simulate
 from .app import create_app
-from .clock import DEFAULT_NOW, Clock
+from .clock import DEFAULT_NOW, RANGE_TEXT, Clock, in_range
 from .errors import BadRequest
 from .events import DEFAULT_INBOX_CAPACITY
 from .http.bodies import DEFAULT_MAX_BODY, check_max_body
@@ -33,7 +33,6 @@ from .live_server import (
 from .presenters.world import world_json
 from .sinks import options as sink_options
 from .sinks.outbox import DeliveryPolicy
-from .state import EARLIEST, LATEST
 
 DEFAULT_PORT = 8080
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -81,9 +80,9 @@ def _instant(text: str) -> datetime:
         utc = value.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset leaves datetime's range
         utc = None
-    if utc is None or not EARLIEST <= utc <= LATEST:
-        # The clock API and scenarios take these years too: every time zone can carry them.
-        raise argparse.ArgumentTypeError("give a time from 1970-01-02 to 9000-01-01")
+    if utc is None or not in_range(utc):
+        # The clock API, scenarios and state import take the same range (mockcanvas/clock.py).
+        raise argparse.ArgumentTypeError(f"give a time from {RANGE_TEXT}")
     return value
 
 

@@ -11,7 +11,21 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from .auditlog import LAST_SECOND
+
 DEFAULT_NOW = datetime(2026, 11, 2, 16, 0, 0, tzinfo=UTC)
+# The instants the clock may stand at, and so every time a write stamps or a state import holds:
+# from 1970-01-02 (every time zone conversion of it still works) to the last second the audit
+# log's sort key can hold (2068-01-19T03:14:07Z). The control API, ``serve --now``, scenarios and
+# state import all check against these two, and their messages quote RANGE_TEXT.
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime.fromtimestamp(LAST_SECOND, UTC)
+RANGE_TEXT = f"{EARLIEST:%Y-%m-%dT%H:%M:%SZ} to {LATEST:%Y-%m-%dT%H:%M:%SZ}"
+
+
+def in_range(instant: datetime) -> bool:
+    """Whether an aware instant is one the clock may stand at (both ends included)."""
+    return EARLIEST <= instant <= LATEST
 
 
 class Clock:

@@ -423,6 +423,12 @@ class EventBus:
         with self._lock:
             self._seq = 0
 
+    def rewind(self, seq: int) -> None:
+        """Number the next event ``seq + 1`` again: a write that failed before publishing gives
+        back the numbers it took (services/grading.py ``atomic``). Call under the write lock."""
+        with self._lock:
+            self._seq = seq
+
     def subscribe(self, name: str, sink: Sink) -> None:
         with self._lock:
             if name in self._sinks:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import __version__
+from .clock import RANGE_TEXT
 from .http.cross_site import REQUEST_HEADER
 
 SCHEMA_DIR = "schemas/"
@@ -890,11 +891,11 @@ def _control_operations(guarded: bool) -> Iterator[dict]:
         "Set, advance, freeze or unfreeze the clock",
         {"200": _json("The clock after the change.", _ref("control_clock"))},
         body=_required_json(_CLOCK_BODY),
-        notes="`set`, `advance`, `freeze`, `unfreeze` apply in that order; the clock stays in "
-        "the years 1970 to 9000",
+        notes="`set`, `advance`, `freeze`, `unfreeze` apply in that order; the clock stays "
+        f"within {RANGE_TEXT}, the times the audit log can hold",
         errors=errors(
-            "A body of the wrong shape, or a change that would take the clock out of the years "
-            "1970 to 9000 (which depends on where the clock stands)."
+            f"A body of the wrong shape, or a change that would take the clock out of {RANGE_TEXT} "
+            "(which depends on where the clock stands)."
         ),
     )
     yield control(

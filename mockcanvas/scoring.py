@@ -27,6 +27,14 @@ from dataclasses import dataclass
 
 from .store import Store
 
+# Scores, points and weights beyond this are refused (a posted grade, an override, a state
+# import): past it, course scores can overflow to infinity, which JSON cannot carry (Canvas
+# stores doubles and would fail to render them).
+MAX_SCORE = 1e15
+# The smallest non-zero magnitude an imported number may have: points possible and weights
+# divide, and a score over a tinier one could overflow too.
+MIN_MAGNITUDE = 1e-6
+
 
 @dataclass(frozen=True, slots=True)
 class CourseScores:

@@ -15,17 +15,20 @@ so references to them stay good too.
 
 from __future__ import annotations
 
-import math
 import time
 import typing
 from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime
 from types import NoneType, UnionType
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from .clock import Clock
+from .clock import EARLIEST as EARLIEST  # re-exported: the clock's range is the import's
+from .clock import LATEST as LATEST
+from .clock import RANGE_TEXT, Clock, in_range
 from .controls import controls
 from .errors import BadRequest
+from .ids import SHARD_FACTOR
 from .instance import Instance
 from .jsonnum import whole
 from .models import (
@@ -42,15 +45,12 @@ from .models import (
     Submission,
     User,
 )
+from .scoring import MAX_SCORE, MIN_MAGNITUDE
 from .snapshot import restore_into
 from .store import Store
 
 FORMAT = "mockcanvas-state"
 VERSION = 1
-# Instants the clock may be set to: wide, but far enough from datetime's limits that every
-# time zone conversion of them still works.
-EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -229,11 +229,93 @@ def _members(hint: Any) -> tuple[tuple[Any, ...], bool]:
     return (hint,), False
 
 
-def _decoder(hint: Any):
+# What an imported value may be, so that nothing imported can break a later read or write:
+# ids are local ids of this shard (global ids are SHARD_FACTOR * shard + local; automatic graders
+# have negative ids), other integers fit Canvas's 4-byte integer columns, numbers are finite and
+# within what the write path takes (scoring.py), times within the clock's range, and text fits a
+# Canvas text column and holds no NUL (PostgreSQL refuses it).
+MAX_ID = SHARD_FACTOR - 1
+INT_LOW, INT_HIGH = -(2**31), 2**31 - 1
+MAX_TEXT = 65_535
+MAX_LIST = 1_000
+_FIRST_SECOND, _LAST_SECOND = int(EARLIEST.timestamp()), int(LATEST.timestamp())
+
+
+# Text columns that hold one of a set of values (as Canvas's models validate them; the GraphQL
+# enums list the same): anything else breaks the reads that map them.
+_ACTIVE_OR_DELETED = frozenset({"active", "deleted"})
+CHOICES: dict[tuple[str, str], frozenset[str]] = {
+    ("accounts", "workflow_state"): _ACTIVE_OR_DELETED,
+    ("users", "workflow_state"): frozenset(
+        {"registered", "pre_registered", "creation_pending", "deleted"}
+    ),
+    ("admins", "workflow_state"): _ACTIVE_OR_DELETED,
+    ("courses", "workflow_state"): frozenset(
+        {"created", "claimed", "available", "completed", "deleted"}
+    ),
+    ("enrollments", "type"): frozenset(
+        {
+            "StudentEnrollment",
+            "TeacherEnrollment",
+            "TaEnrollment",
+            "ObserverEnrollment",
+            "DesignerEnrollment",
+            "StudentViewEnrollment",
+        }
+    ),
+    ("enrollments", "workflow_state"): frozenset(
+        {"invited", "creation_pending", "active", "deleted", "rejected", "completed", "inactive"}
+    ),
+    ("assignment_groups", "workflow_state"): frozenset({"available", "deleted"}),
+    ("assignments", "workflow_state"): frozenset({"unpublished", "published", "deleted"}),
+    ("assignments", "grading_type"): frozenset(
+        {"points", "percent", "letter_grade", "gpa_scale", "pass_fail", "not_graded"}
+    ),
+    ("submissions", "workflow_state"): frozenset(
+        {"unsubmitted", "submitted", "pending_review", "graded", "deleted"}
+    ),
+    ("scores", "workflow_state"): _ACTIVE_OR_DELETED,
+}
+# Text columns naming a time zone: a name that loads (an IANA zone), or null where allowed.
+ZONES = frozenset(
+    {("accounts", "default_time_zone"), ("users", "time_zone"), ("courses", "time_zone")}
+)
+
+
+def _zone_loads(name: str) -> bool:
+    if len(name) > 255:
+        return False
+    try:
+        ZoneInfo(name)
+    except Exception:  # not found, not a name, a path the file system refuses
+        return False
+    return True
+
+
+def _is_id(name: str) -> bool:
+    return name == "id" or name.endswith("_id")
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"{where} must be a string")
+    if len(value) > MAX_TEXT or "\x00" in value:
+        raise BadRequest(f"{where} must be at most {MAX_TEXT} characters, without NUL")
+    return value
+
+
+def _decoder(hint: Any, name: str = ""):
     (base, *rest), nullable = _members(hint)
     if rest:
         raise TypeError(f"unsupported field type {hint!r}")
     origin = typing.get_origin(base)
+    if base is int:
+        if name == "created_at":  # the audit log's seconds since 1970: the clock's range
+            low, high, what = _FIRST_SECOND, _LAST_SECOND, f"a time in seconds ({RANGE_TEXT})"
+        elif _is_id(name):
+            low, high, what = -MAX_ID, MAX_ID, f"an id between {-MAX_ID} and {MAX_ID}"
+        else:
+            low, high, what = INT_LOW, INT_HIGH, f"an integer between {INT_LOW} and {INT_HIGH}"
 
     def decode(value: object, where: str) -> object:
         if value is None:
@@ -246,27 +328,31 @@ def _decoder(hint: Any):
             raise BadRequest(f"{where} must be true or false")
         if base is int:
             number = whole(value)
-            if number is not None:
+            if number is not None and low <= number <= high:
                 return number
-            raise BadRequest(f"{where} must be an integer")
+            raise BadRequest(f"{where} must be {what}")
         if base is float:
+            # Compared before float(): an integer of thousands of digits does not convert.
             if (
                 isinstance(value, int | float)
                 and not isinstance(value, bool)
-                and math.isfinite(value)
+                and (value == 0 or MIN_MAGNITUDE <= abs(value) <= MAX_SCORE)
             ):
                 return float(value)
-            raise BadRequest(f"{where} must be a finite number")
+            raise BadRequest(
+                f"{where} must be 0 or a number of magnitude {MIN_MAGNITUDE:g} to {MAX_SCORE:g}"
+            )
         if base is str:
-            if isinstance(value, str):
-                return value
-            raise BadRequest(f"{where} must be a string")
+            return _text(value, where)
         if base is datetime:
-            return parse_instant(value, where)
+            instant = parse_instant(value, where)
+            if not in_range(instant):
+                raise BadRequest(f"{where} is out of range ({RANGE_TEXT})")
+            return instant
         if origin is tuple:
-            if isinstance(value, list) and all(isinstance(v, str) for v in value):
-                return tuple(value)
-            raise BadRequest(f"{where} must be a list of strings")
+            if isinstance(value, list) and len(value) <= MAX_LIST:
+                return tuple(_text(v, f"{where}[{i}]") for i, v in enumerate(value))
+            raise BadRequest(f"{where} must be a list of at most {MAX_LIST} strings")
         raise TypeError(f"unsupported field type {hint!r}")
 
     return decode
@@ -292,7 +378,7 @@ def _model_fields(model: type) -> tuple[_Field, ...]:
     return tuple(
         _Field(
             f.name,
-            _decoder(hints[f.name]),
+            _decoder(hints[f.name], f.name),
             f.default is MISSING and f.default_factory is MISSING,
         )
         for f in fields(model)
@@ -351,20 +437,30 @@ def _decode_row(table: Table, raw: object, where: str) -> object:
     values = {}
     for spec in specs:
         if spec.name in raw:
-            values[spec.name] = spec.decode(raw[spec.name], f"{where}.{spec.name}")
+            values[spec.name] = value = spec.decode(raw[spec.name], f"{where}.{spec.name}")
+            choices = CHOICES.get((table.name, spec.name))
+            if choices is not None and value not in choices:
+                raise BadRequest(f"{where}.{spec.name} must be one of {', '.join(sorted(choices))}")
+            if (table.name, spec.name) in ZONES and value is not None and not _zone_loads(value):
+                raise BadRequest(f"{where}.{spec.name} must be an IANA time zone name")
         elif spec.required:
             raise BadRequest(f"{where}.{spec.name} is missing")
     return table.model(**values)
 
 
-def _int_map(value: object, where: str, *, low: int | None = None) -> dict[str, int]:
+def _int_map(value: object, where: str, *, low: int = -MAX_ID) -> dict[str, int]:
+    """A JSON object of ids (landmarks, tokens' users, sequences), each between ``low`` and
+    what a local id can be."""
     mapping = dict(_object(value, where))
+    if len(mapping) > MAX_TEXT:
+        raise BadRequest(f"{where} must have at most {MAX_TEXT} entries")
     for name, raw in mapping.items():
+        _text(name, f"{where} key {name[:40]!r}")
         number = whole(raw)
         if number is None:
             raise BadRequest(f"{where}.{name} must be an integer")
-        if low is not None and number < low:
-            raise BadRequest(f"{where}.{name} must be at least {low}")
+        if not low <= number <= MAX_ID:
+            raise BadRequest(f"{where}.{name} must be between {low} and {MAX_ID}")
         mapping[name] = number
     return mapping
 
@@ -384,8 +480,8 @@ def build_store(data: object) -> tuple[Store, datetime, bool]:
     if set(clock) != {"now", "frozen"} or not isinstance(clock["frozen"], bool):
         raise BadRequest('clock must be {"now": <ISO 8601 time>, "frozen": true|false}')
     now = parse_instant(clock["now"], "clock.now")
-    if not EARLIEST <= now <= LATEST:
-        raise BadRequest("clock.now is out of range")
+    if not in_range(now):
+        raise BadRequest(f"clock.now is out of range ({RANGE_TEXT})")
 
     store = Store()
     for table in TABLES:

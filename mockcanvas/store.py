@@ -8,7 +8,8 @@ log.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from .auditlog import GradeChangeLog
 from .models import (
@@ -66,6 +67,8 @@ class Store:
         self._user_by_login: dict[str, int] = {}
         # While set, every change is recorded so undo() can take it back (mockcanvas/undo.py).
         self._undo: UndoJournal | None = None
+        # The journals of the savepoints open now, outermost first (empty between writes).
+        self._savepoints: list[UndoJournal] = []
 
     # -- ids ---------------------------------------------------------------------------------
 
@@ -102,35 +105,84 @@ class Store:
         journal = self._undo
         if journal is None:
             raise RuntimeError("the store records no changes: begin_undo() first")
-        steps = journal.undo()
-        self.grade_changes.truncate(journal.log_length)
-        while len(self.page_views) > journal.page_views:  # appended since: newest last
-            self.page_views.popitem()
-        self._next_ids.clear()
-        self._next_ids.update(journal.sequences)
+        steps = len(journal)
+        self._roll_back(journal)
         return steps
 
     def touch(self, entity: object) -> None:
         """Call before changing an entity's fields: the journal keeps their values for reset."""
         if self._undo is not None:
             self._undo.touch(entity)
+        for journal in self._savepoints:
+            journal.touch(entity)
+
+    def _recorders(self) -> list[UndoJournal]:
+        """Every journal a change must be recorded in: the reset journal and open savepoints."""
+        if self._undo is None:
+            return self._savepoints
+        return [self._undo, *self._savepoints] if self._savepoints else [self._undo]
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Run a write all-or-nothing: if the block raises, every change it made through the
+        store's methods and ``touch`` (entities, indexes, audit rows, page views, id sequences)
+        is undone before the exception goes on, and the reset journal forgets them too.
+
+        Savepoints nest (an inner one rolled back leaves the outer one's changes); the caller
+        holds the instance's write lock, so no other write interleaves.
+        """
+        opened = self.open_savepoint()
+        try:
+            yield
+        except BaseException:
+            self.roll_back_savepoint(opened)
+            raise
+        self.release_savepoint(opened)
+
+    def open_savepoint(self) -> tuple:
+        """``savepoint()`` in steps, for callers that are context managers themselves."""
+        outer = self._recorders()
+        marks = [journal.mark() for journal in outer]
+        journal = UndoJournal(self.sequences(), len(self.grade_changes), len(self.page_views))
+        self._savepoints.append(journal)
+        return journal, outer, marks
+
+    def release_savepoint(self, opened: tuple) -> None:
+        """Keep the changes since ``open_savepoint`` (an enclosing journal still holds them)."""
+        self._savepoints.remove(opened[0])
+
+    def roll_back_savepoint(self, opened: tuple) -> None:
+        """Undo every change since ``open_savepoint``."""
+        journal, outer, marks = opened
+        self._savepoints.remove(journal)
+        self._roll_back(journal)
+        for enclosing, mark in zip(outer, marks, strict=True):
+            enclosing.forget_after(mark)
+
+    def _roll_back(self, journal: UndoJournal) -> None:
+        journal.undo()
+        self.grade_changes.truncate(journal.log_length)
+        while len(self.page_views) > journal.page_views:  # appended since: newest last
+            self.page_views.popitem()
+        self._next_ids.clear()
+        self._next_ids.update(journal.sequences)
 
     # -- writes ------------------------------------------------------------------------------
 
     def add_account(self, account: Account) -> Account:
-        if self._undo is not None:
-            self._undo.keys((self.accounts, account.id))
-            self._undo.attribute(self, "root_account_id")
+        for journal in self._recorders():
+            journal.keys((self.accounts, account.id))
+            journal.attribute(self, "root_account_id")
         self.accounts[account.id] = account
         if account.root_account_id is None and self.root_account_id is None:
             self.root_account_id = account.id
         return account
 
     def add_user(self, user: User, token: str | None = None) -> User:
-        if self._undo is not None:
-            self._undo.keys((self.users, user.id), (self._user_by_login, user.login_id.lower()))
+        for journal in self._recorders():
+            journal.keys((self.users, user.id), (self._user_by_login, user.login_id.lower()))
             if user.sis_user_id:
-                self._undo.keys((self._user_by_sis, user.sis_user_id))
+                journal.keys((self._user_by_sis, user.sis_user_id))
         self.users[user.id] = user
         if user.sis_user_id:
             self._user_by_sis[user.sis_user_id] = user.id
@@ -141,9 +193,9 @@ class Store:
 
     def set_token(self, user_id: int, token: str) -> None:
         """Give a user their (single) access token, replacing any earlier one."""
-        if self._undo is not None:  # a copy: replacing a token moves it in the dict's order
-            self._undo.mapping(self.tokens)
-            self._undo.keys((self._tokens_by_user, user_id))
+        for journal in self._recorders():  # a copy: replacing a token moves it in the dict order
+            journal.mapping(self.tokens)
+            journal.keys((self._tokens_by_user, user_id))
         old = self._tokens_by_user.pop(user_id, None)
         if old is not None:
             self.tokens.pop(old, None)
@@ -151,51 +203,51 @@ class Store:
         self._tokens_by_user[user_id] = token
 
     def add_admin(self, admin: AccountAdmin) -> AccountAdmin:
-        if self._undo is not None:
-            self._undo.keys((self.admins, admin.id))
+        for journal in self._recorders():
+            journal.keys((self.admins, admin.id))
         self.admins[admin.id] = admin
         return admin
 
     def add_course(self, course: Course) -> Course:
-        if self._undo is not None:
-            self._undo.keys((self.courses, course.id))
+        for journal in self._recorders():
+            journal.keys((self.courses, course.id))
             if course.sis_course_id:
-                self._undo.keys((self._course_by_sis, course.sis_course_id))
+                journal.keys((self._course_by_sis, course.sis_course_id))
         self.courses[course.id] = course
         if course.sis_course_id:
             self._course_by_sis[course.sis_course_id] = course.id
         return course
 
     def add_section(self, section: Section) -> Section:
-        if self._undo is not None:
-            self._undo.keys((self.sections, section.id))
-            self._undo.appended(self._sections_by_course, section.course_id)
+        for journal in self._recorders():
+            journal.keys((self.sections, section.id))
+            journal.appended(self._sections_by_course, section.course_id)
         self.sections[section.id] = section
         self._sections_by_course[section.course_id].append(section.id)
         return section
 
     def add_enrollment(self, enrollment: Enrollment) -> Enrollment:
-        if self._undo is not None:
-            self._undo.keys((self.enrollments, enrollment.id))
-            self._undo.appended(self._enrollments_by_course, enrollment.course_id)
-            self._undo.appended(self._enrollments_by_user, enrollment.user_id)
+        for journal in self._recorders():
+            journal.keys((self.enrollments, enrollment.id))
+            journal.appended(self._enrollments_by_course, enrollment.course_id)
+            journal.appended(self._enrollments_by_user, enrollment.user_id)
         self.enrollments[enrollment.id] = enrollment
         self._enrollments_by_course[enrollment.course_id].append(enrollment.id)
         self._enrollments_by_user[enrollment.user_id].append(enrollment.id)
         return enrollment
 
     def add_assignment_group(self, group: AssignmentGroup) -> AssignmentGroup:
-        if self._undo is not None:
-            self._undo.keys((self.assignment_groups, group.id))
-            self._undo.appended(self._groups_by_course, group.course_id)
+        for journal in self._recorders():
+            journal.keys((self.assignment_groups, group.id))
+            journal.appended(self._groups_by_course, group.course_id)
         self.assignment_groups[group.id] = group
         self._groups_by_course[group.course_id].append(group.id)
         return group
 
     def add_assignment(self, assignment: Assignment) -> Assignment:
-        if self._undo is not None:
-            self._undo.keys((self.assignments, assignment.id))
-            self._undo.appended(self._assignments_by_course, assignment.course_id)
+        for journal in self._recorders():
+            journal.keys((self.assignments, assignment.id))
+            journal.appended(self._assignments_by_course, assignment.course_id)
         self.assignments[assignment.id] = assignment
         self._assignments_by_course[assignment.course_id].append(assignment.id)
         return assignment
@@ -204,27 +256,28 @@ class Store:
         key = (submission.assignment_id, submission.user_id)
         if key in self._submission_ids:
             raise ValueError(f"user {submission.user_id} already has a submission for {key[0]}")
-        if self._undo is not None:
-            self._undo.keys((self.submissions, submission.id), (self._submission_ids, key))
-            self._undo.appended(self._submissions_by_assignment, submission.assignment_id)
+        for journal in self._recorders():
+            journal.keys((self.submissions, submission.id), (self._submission_ids, key))
+            journal.appended(self._submissions_by_assignment, submission.assignment_id)
         self.submissions[submission.id] = submission
         self._submission_ids[key] = submission.id
         self._submissions_by_assignment[submission.assignment_id].append(submission.id)
         return submission
 
     def add_score(self, score: Score) -> Score:
-        if self._undo is not None:
-            self._undo.keys((self.scores, score.id))
+        for journal in self._recorders():
+            journal.keys((self.scores, score.id))
             if score.course_score and score.grading_period_id is None:
-                self._undo.keys((self._course_score_ids, score.enrollment_id))
+                journal.keys((self._course_score_ids, score.enrollment_id))
         self.scores[score.id] = score
         if score.course_score and score.grading_period_id is None:
             self._course_score_ids[score.enrollment_id] = score.id
         return score
 
     def add_page_view(self, page_view: PageView) -> PageView:
-        if self._undo is not None and page_view.request_id in self.page_views:
-            self._undo.keys((self.page_views, page_view.request_id))  # new ones: by count
+        if page_view.request_id in self.page_views:  # new ones are undone by count
+            for journal in self._recorders():
+                journal.keys((self.page_views, page_view.request_id))
         self.page_views[page_view.request_id] = page_view
         return page_view
 

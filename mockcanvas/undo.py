@@ -11,6 +11,9 @@ changes, and ``undo()`` puts them back newest first:
 - the audit log and the page views, which only grow: their lengths, cut back (audit rows with
   ``GradeChangeLog.truncate``); id sequences: a copy.
 
+The same journal, opened for one write, is a savepoint (``Store.savepoint``): a write that
+raises is undone the same way, and the reset journal forgets what it recorded for it.
+
 Only changes made through the store's methods and ``touch`` are recorded. Code that assigns to an
 entity's fields must ``touch`` it first; the reset check (``MOCKCANVAS_CHECK_RESET=1``, on in this
 project's test suite) compares every reset world with an untouched copy and names what was missed.
@@ -116,6 +119,20 @@ class UndoJournal:
     def attribute(self, owner: object, name: str) -> None:
         """Save an attribute of a non-entity (the store's root account id) before a set."""
         self._steps.append((_put_attribute, (owner, name, getattr(owner, name))))
+
+    def mark(self) -> int:
+        """Where the journal stands now, for ``forget_after``."""
+        return len(self._steps)
+
+    def forget_after(self, mark: int) -> None:
+        """Drop the steps recorded since ``mark`` without running them: a savepoint inside this
+        journal's span was rolled back, so what they would put back is already back. Entities
+        first saved by a dropped step are saved again at their next change."""
+        steps = self._steps
+        while len(steps) > mark:
+            step, saved = steps.pop()
+            if step is _put_fields:
+                self._seen.discard(id(saved[0]))
 
     def undo(self) -> int:
         """Run every step, newest first, and forget them; returns how many there were."""

@@ -197,7 +197,7 @@ STATE_DEPENDENT_400 = {
     ),
     ("POST", "/_mockcanvas/clock"): (
         # Where the clock may go depends on where it stands.
-        r"the clock would leave the years 1970 to 9000",
+        r"the clock would leave 1970-01-02T00:00:00Z to 2068-01-19T03:14:07Z",
     ),
     ("POST", "/_mockcanvas/throttle"): (
         # maximum >= high_water_mark, of the body or of the current settings.

@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, request
 
 from .. import __version__, state
+from ..clock import RANGE_TEXT, in_range
 from ..controls import controls
 from ..errors import BadRequest, NotFound
 from ..instance import current_instance
@@ -168,8 +169,8 @@ def clock_change() -> Response:
         if abs(seconds) > _MAX_ADVANCE or not math.isfinite(seconds):  # huge ints fail first
             raise BadRequest("advance must be a finite number of seconds within 200 years")
     landing = (target or inst.clock.now()) + timedelta(seconds=seconds or 0)
-    if not state.EARLIEST <= landing <= state.LATEST:
-        raise BadRequest("the clock would leave the years 1970 to 9000")
+    if not in_range(landing):
+        raise BadRequest(f"the clock would leave {RANGE_TEXT}")
     with inst.write_lock:
         if target is not None:
             inst.clock.set(target)

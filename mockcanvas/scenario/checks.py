@@ -8,15 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..clock import EARLIEST as EARLIEST  # re-exported: scenarios use the clock's range
+from ..clock import LATEST as LATEST
+from ..clock import RANGE_TEXT, in_range
 from ..grading import InvalidGrade, parse_posted_grade
 from ..schemas import Issue
 
 # Landmarks every scenario world has, whatever its keys.
 RESERVED_KEYS = frozenset({"root_account"})
-
-# Times a scenario may use: those the clock and every time zone conversion can carry.
-EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def instant(text: str) -> datetime:
@@ -29,8 +28,8 @@ def _instant_problem(text: str) -> str | None:
         value = instant(text)
     except (ValueError, OverflowError):
         return f"{text!r} is not a usable time"
-    if not EARLIEST <= value <= LATEST:
-        return f"{text!r} is out of range (1970-01-02 to 9000-01-01)"
+    if not in_range(value):
+        return f"{text!r} is out of range ({RANGE_TEXT})"
     return None
 
 

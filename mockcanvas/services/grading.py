@@ -12,16 +12,24 @@ log and the events can never disagree. Canvas's rules:
   when there is an acting user.
 
 An audit row and its events share the request id.
+
+Every write is all-or-nothing (``atomic``): it runs in a store savepoint, its events are numbered
+and checked as they are made but only published once the whole write has succeeded, and any
+exception before that puts back the store, the audit log, the page views, the id sequences and
+the event numbering, so the inbox and every outbox never see it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .. import permissions, schemas
+from ..clock import RANGE_TEXT, in_range
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..events import LiveEvent
 from ..grading import InvalidGrade, parse_posted_grade, percent_string
@@ -29,9 +37,11 @@ from ..ids import seeded_uuid
 from ..instance import Instance
 from ..models import Assignment, Enrollment, GradeChange, PageView, Score, Submission, User
 from ..presenters import live_events
-from ..scoring import CourseScores, course_scores
+from ..scoring import MAX_SCORE, CourseScores, course_scores
 from ..store import Store
 from .context import RequestContext
+
+log = logging.getLogger(__name__)
 
 SCORE_FIELDS = ("current_score", "final_score", "unposted_current_score", "unposted_final_score")
 
@@ -80,12 +90,122 @@ def gradable_assignment(store: Store, course_id: int, assignment_id: int) -> Ass
     return assignment
 
 
+# -- all or nothing ----------------------------------------------------------------------------
+
+
+class _Unit:
+    """One write under way: the events it made, numbered and checked, not yet published."""
+
+    __slots__ = ("staged",)
+
+    def __init__(self) -> None:
+        self.staged: list[LiveEvent] = []
+
+
+# Per thread, the open unit of each instance (by id): only the write lock's holder has one.
+_units = threading.local()
+
+
+def _open_units() -> dict[int, _Unit]:
+    units = getattr(_units, "by_instance", None)
+    if units is None:
+        units = _units.by_instance = {}
+    return units
+
+
+class atomic:
+    """Run a write all-or-nothing, under the write lock.
+
+    The store changes in a savepoint (``Store.savepoint``); ``_emit`` stages events instead of
+    publishing them. When the outermost unit's block ends, its events are published in order:
+    the first publish is the commit point. Any exception before it undoes the store's changes,
+    gives back the event numbers and drops the staged events, so nothing of the write is seen
+    anywhere. Units nest (a bulk job's grades): an inner one that raises is undone alone; one
+    that succeeds hands its events to the outer one.
+
+    The runtime generator's draws (audit and event uuids) are not given back: the failed request
+    had already drawn its request id, its position is nothing a reader sees, and saving it cost
+    a copy of 625 words (~25 us, a fifth of a grade) on every write. A class rather than a
+    generator: this wraps every write, and the generator's machinery cost as much again.
+    """
+
+    __slots__ = ("_inst", "_opened", "_outer", "_unit")
+
+    def __init__(self, inst: Instance) -> None:
+        self._inst = inst
+
+    def __enter__(self) -> None:
+        inst = self._inst
+        inst.write_lock.acquire()
+        try:
+            units = _open_units()
+            self._outer = units.get(id(inst))
+            self._unit = units[id(inst)] = _Unit()
+            self._opened = inst.store.open_savepoint()
+        except BaseException:
+            self._close()
+            raise
+
+    def __exit__(self, kind, error, trace) -> None:
+        inst, unit, outer = self._inst, self._unit, self._outer
+        late_error = None
+        try:
+            if kind is None and outer is None and unit.staged:
+                try:
+                    late_error = _publish(inst, unit.staged)
+                except BaseException:
+                    self._undo()
+                    raise
+            if kind is not None:
+                self._undo()
+                return
+            inst.store.release_savepoint(self._opened)
+            if outer is not None:
+                outer.staged.extend(unit.staged)
+        finally:
+            self._close()
+        if late_error is not None:
+            raise late_error
+
+    def _undo(self) -> None:
+        self._inst.store.roll_back_savepoint(self._opened)
+        if self._unit.staged:
+            self._inst.bus.rewind(self._unit.staged[0].seq - 1)
+
+    def _close(self) -> None:
+        units = _open_units()
+        if self._outer is None:
+            units.pop(id(self._inst), None)
+        else:
+            units[id(self._inst)] = self._outer
+        self._inst.write_lock.release()
+
+
+def _publish(inst: Instance, events: list[LiveEvent]) -> Exception | None:
+    """Publish a committed write's events. An exception from the first undoes the write (the
+    caller's savepoint); past it the write has been seen, so the rest are still published and
+    the first later error is returned, to be raised once the write stands."""
+    inst.bus.publish(events[0])
+    error = None
+    for event in events[1:]:
+        try:
+            inst.bus.publish(event)
+        except Exception as failure:  # a bug in a sink: the write stands, its events go out
+            log.exception("publishing event %s of a committed write failed", event.seq)
+            error = error or failure
+    return error
+
+
+def _now(inst: Instance) -> datetime:
+    """The time a write stamps; a running clock that has left the range the audit log can hold
+    is refused before anything changes."""
+    now = inst.clock.now()
+    if not in_range(now):
+        raise BadRequest(f"the clock stands outside {RANGE_TEXT}: set it with /_mockcanvas/clock")
+    return now
+
+
 # -- the write path ----------------------------------------------------------------------------
-
-
-# Scores beyond this are refused: past it, course scores can overflow to infinity, which JSON
-# cannot carry (Canvas stores doubles and would fail to render them).
-MAX_SCORE = 1e15
 
 
 def parse_grade(
@@ -126,11 +246,11 @@ def grade(
         score, grade_text = parse_grade(
             assignment, posted_grade, strict=inst.settings.strict_grades
         )
-    with inst.write_lock:
-        submission = _submission(inst, assignment, student_id)
+    with atomic(inst):
+        now = _now(inst)
+        submission = _submission(inst, assignment, student_id, now)
         store.touch(submission)  # reset puts its fields back (mockcanvas/undo.py)
         before = replace(submission)
-        now = inst.clock.now()
         if excuse is True:  # excusing wins over a grade sent with it, as in Canvas
             submission.excused, submission.score, submission.grade = True, None, None
         else:
@@ -158,8 +278,8 @@ def post_grades(
     if not permissions.can_manage_grades(store, ctx.user, store.courses[assignment.course_id]):
         raise Unauthorized()
     result = WriteResult()
-    with inst.write_lock:
-        now = inst.clock.now()
+    with atomic(inst):
+        now = _now(inst)
         for submission in store.assignment_submissions(assignment.id):
             if submission.posted_at is not None or not submission.graded:
                 continue
@@ -194,8 +314,8 @@ def set_override_score(
     ):  # NaN or infinity would be stored and then rendered as JSON no parser reads
         raise BadRequest(f"{override_score!r} is not an override score")
     result = WriteResult()
-    with inst.write_lock:
-        now = inst.clock.now()
+    with atomic(inst):
+        now = _now(inst)
         score = _course_score(inst, enrollment, now)
         old = score.override_score
         if old == override_score:
@@ -229,11 +349,12 @@ def set_override_score(
 # -- internals -----------------------------------------------------------------------------------
 
 
-def _submission(inst: Instance, assignment: Assignment, student_id: int) -> Submission:
+def _submission(
+    inst: Instance, assignment: Assignment, student_id: int, now: datetime
+) -> Submission:
     existing = inst.store.submission_for(assignment.id, student_id)
     if existing is not None:
         return existing
-    now = inst.clock.now()
     return inst.store.add_submission(
         Submission(
             id=inst.store.new_id("submissions"),
@@ -387,9 +508,9 @@ def _emit(
     now: datetime,
     metadata: dict | None = None,
 ) -> LiveEvent:
-    """Number, check and publish one event. ``metadata`` is that of an earlier event of the same
-    write (same request, course and time): only the name differs, and building it again was a
-    tenth of the cost of a grade."""
+    """Number, check and stage one event (published when the write commits: ``atomic``).
+    ``metadata`` is that of an earlier event of the same write (same request, course and time):
+    only the name differs, and building it again was a tenth of the cost of a grade."""
     if metadata is not None:
         metadata = {**metadata, "event_name": name}  # the key keeps its place
     else:
@@ -405,5 +526,5 @@ def _emit(
         course_id=course_id,
         user_id=user_id,
     )
-    inst.bus.publish(event)
+    _open_units()[id(inst)].staged.append(event)
     return event

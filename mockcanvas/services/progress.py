@@ -23,6 +23,7 @@ from ..ids import global_id
 from ..instance import Instance
 from ..models import User
 from .context import RequestContext
+from .grading import atomic
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +103,16 @@ def fail(inst: Instance, progress: Progress, message: str) -> None:
 def run(inst: Instance, progress: Progress, work: Callable[[Progress], None]) -> Progress:
     """Run a job's work now: running, then completed unless the work failed the Progress.
 
-    An unexpected exception fails the Progress the way Progress::Work#on_permanent_failure does,
-    with "Unexpected error, ID: ..." (the mock keeps no error reports, so the id is "unknown").
+    The work is one write (``grading.atomic``): an unexpected exception undoes all of it, so no
+    grade of the job lands and no event goes out, and fails the Progress the way
+    Progress::Work#on_permanent_failure does, with "Unexpected error, ID: ..." (the mock keeps no
+    error reports, so the id is "unknown").
     """
     progress.workflow_state = "running"
     progress.updated_at = inst.clock.now()
     try:
-        work(progress)
+        with atomic(inst):
+            work(progress)
     except Exception:
         log.exception("job %s (%s) failed", progress.job_id, progress.tag)
         fail(inst, progress, "Unexpected error, ID: unknown")
