@@ -1969,7 +1969,7 @@ def _control_cases() -> list[BadInput]:
             "GET",
             f"{m}/live_events",
             200,
-            {"live_events": []},
+            {"live_events": [], "total": 0, "evicted": 0, "cleared": 0, "capacity": 100_000},
             query={"after": HUGE},
         ),
         case(

@@ -11,11 +11,21 @@ from collections import Counter
 from pathlib import Path
 
 from tests import (
+    test_atomic_writes,
     test_bad_input,
     test_concurrency,
+    test_control_input,
     test_cross_access,
+    test_cross_site,
+    test_delivery_load,
+    test_graphql_limits,
+    test_linear_patterns,
+    test_memory_caps,
     test_parser_fuzz,
+    test_signals,
     test_sink_faults,
+    test_slow_clients,
+    test_state_ranges,
 )
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -67,6 +77,67 @@ def render() -> str:
             "parsers fuzzed",
             f"{len(parsers)}, {test_parser_fuzz.EXAMPLES_PER_PARSER} examples each in CI"
             " (derandomized); crashes and round trips",
+        ),
+        (
+            "patterns timed",
+            f"{len(test_linear_patterns.PATTERNS)} parsers and matchers (grades, dates, globs,"
+            " regex faults, ids, bookmarks, query parameters) on adversarial input at n and 16n:"
+            " CPU time grows less than 40x;"
+            f" {len(test_linear_patterns.REFUSED_PATTERNS)} patterns refused with a 400",
+        ),
+        (
+            "GraphQL cost limits",
+            f"{len(test_graphql_limits.LIMITS)} (tokens, size, aliases, directives, depth,"
+            " complexity) answered with graphql-ruby's exact words before anything runs, outside"
+            " the write lock",
+        ),
+        (
+            "writes failed at each step",
+            f"{len(test_atomic_writes.WRITE_STEPS)} (each write door x audit row, page view,"
+            f" course scores, schema check, publish) and {len(test_atomic_writes.SIMULATED_KINDS)}"
+            " simulator operations: store, inbox, Progress objects and delivery logs"
+            " byte-identical afterwards",
+        ),
+        (
+            "imported values refused",
+            f"{len(test_state_ranges.IMPORT_VALUES)}: a 400 naming the field, nothing changed;"
+            f" {len(test_state_ranges.EDGE_VALUES)} values at the edge imported, then every route"
+            " family read without a 500",
+        ),
+        (
+            "cross-site requests refused",
+            f"{len(test_cross_site.CROSS_SITE)} (changes not sent as JSON: 415; DNS-rebinding"
+            " hosts: 403), in-process and on a real server, nothing changed",
+        ),
+        (
+            "control values refused",
+            f"{len(test_control_input.JSONL_PATHS)} JSONL paths (FIFOs, devices, NUL),"
+            f" {len(test_control_input.HUGE_VALUES)} absurd ids and values,"
+            f" {len(test_control_input.FAULT_HEADERS)} framing headers: 400 or 404, never 500;"
+            f" {len(test_control_input.REDACTED)} secrets journaled as [FILTERED]",
+        ),
+        (
+            "slow clients held off",
+            f"{len(test_slow_clients.SLOW_CLIENTS)} shapes x 300 connections: a normal client"
+            " still answered, every slow connection closed",
+        ),
+        (
+            "signals",
+            f"{len(test_signals.STOP_SIGNALS)} (SIGINT even when inherited ignored, SIGTERM), with"
+            " requests stuck behind the lock: exit within --shutdown-timeout, undelivered events"
+            f" written; {len(test_signals.SERVE_PROCESS_TESTS)} serve-process tests pass under"
+            " `& wait`",
+        ),
+        (
+            "memory caps",
+            f"{len(test_memory_caps.MEMORY_CAPS)} (inbox, delivery log, held payloads, queue"
+            " bytes): each reached, evictions counted exactly, a reset clears and counts",
+        ),
+        (
+            "delivery under load",
+            f"{len(test_delivery_load.LOADS)} load and {len(test_delivery_load.BURSTS)} burst of"
+            f" {test_delivery_load.BURSTS[0]:,} events: a healthy receiver gets every event,"
+            " 0 dropped_overflow",
         ),
         (
             "events lost",
