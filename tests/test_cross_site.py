@@ -10,7 +10,6 @@ in-process and against a real server. Canvas routes still answer any host.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from mockcanvas.requests_routing import route_requests
 from mockcanvas.sinks.registry import registry_for
 from mockcanvas.state import export_state
 from mockcanvas.testing import MockCanvas
+from tests.support import serve_process
 
 NOT_JSON = {
     "message": "a control request that changes something must send Content-Type: "
@@ -291,17 +291,8 @@ def test_the_test_handle_and_routed_requests_allow_their_own_base_url():
 
 
 def test_serve_allows_its_own_host_and_allowed_hosts_only():
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "mockcanvas", "serve", "--port", "0"),
-            *("--allowed-host", "mock.internal", "--allowed-host", "ci.example"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    flags = ("--port", "0", "--allowed-host", "mock.internal", "--allowed-host", "ci.example")
+    with serve_process(*flags) as process:
         url = process.stdout.readline().strip().split(" serving ")[1]
         for host, status in [
             ("mock.internal", 200),
@@ -312,15 +303,8 @@ def test_serve_allows_its_own_host_and_allowed_hosts_only():
         ]:
             got = requests.get(url + "/_mockcanvas/world", headers={"Host": host}, timeout=10)
             assert got.status_code == status, host
-    finally:
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.stdout.close()
-            process.stderr.close()
+        assert process.wait(timeout=15) == 0
 
 
 def test_serve_refuses_a_bad_allowed_host():

@@ -23,6 +23,7 @@ from mockcanvas.instance import EXTENSION_KEY
 from mockcanvas.sinks.outbox import DeliveryPolicy
 from mockcanvas.testing import Events
 from tests.receiver import WAIT, Receiver
+from tests.support import serve_process
 
 # (cap, create_app option, default, the memory it implies at the default: measured, see README)
 MEMORY_CAPS = [
@@ -262,13 +263,12 @@ def test_the_queue_is_bounded_by_payload_bytes():
 
 
 def test_serve_passes_its_caps_to_the_app(tmp_path):
-    command = [
-        sys.executable, "-m", "mockcanvas", "serve", "--port", "0", "--inbox-capacity", "2",
-        "--delivery-log-capacity", "4", "--held-capacity", "3", "--queue-bytes", "2048",
-        "--delivery-concurrency", "1", "--jsonl", str(tmp_path / "events.jsonl"),
+    flags = [
+        "--port", "0", "--inbox-capacity", "2", "--delivery-log-capacity", "4",
+        "--held-capacity", "3", "--queue-bytes", "2048", "--delivery-concurrency", "1",
+        "--jsonl", str(tmp_path / "events.jsonl"),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with serve_process(*flags) as process:
         base = process.stdout.readline().split(" serving ")[1].strip()
         for points in range(1, 4):
             answer = requests.post(
@@ -285,8 +285,5 @@ def test_serve_passes_its_caps_to_the_app(tmp_path):
             "log_capacity": 4, "held_capacity": 3, "queue_bytes": 2048,
         }  # fmt: skip
         assert policy["concurrency"] == 1
-    finally:
         process.send_signal(signal.SIGTERM)  # serve's own handler: stops like Ctrl-C
         assert process.wait(timeout=30) == 0
-        process.stdout.close()
-        process.stderr.close()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import signal
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +13,7 @@ import requests
 from mockcanvas import cli, create_app, scenario, schemas
 from mockcanvas.resources import data_dir
 from mockcanvas.state import export_state, reset
-from tests.support import BASE, CheckedClient, parse_links, serve
+from tests.support import BASE, CheckedClient, parse_links, serve, serve_process
 
 SCENARIOS = data_dir("fixtures") / "scenarios"
 TINY_ADMIN = "1~tiny-admin-token"
@@ -656,14 +653,7 @@ def test_serve_refuses_a_bad_scenario_with_exit_2_and_no_traceback(tmp_path, cap
 
 
 def test_serve_a_bundled_scenario_over_http():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockcanvas", "serve", "--port", "0", "--scenario", "tiny"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with serve_process("--port", "0", "--scenario", "tiny") as process:
         url = process.stdout.readline().strip().split(" serving ")[1]
         assert process.stdout.readline().strip() == f"admin token: {TINY_ADMIN}"
         assert process.stdout.readline().strip() == (
@@ -689,11 +679,8 @@ def test_serve_a_bundled_scenario_over_http():
             "6.5",
             "8",
         ]
-    finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
-        process.stdout.close()
-        process.stderr.close()
 
 
 def test_world_prints_a_scenarios_landmarks_and_tokens(capsys):

@@ -43,7 +43,7 @@ import requests
 from mockcanvas import create_app
 from mockcanvas.live_server import LiveServer
 from mockcanvas.sinks import shutdown, subscribe
-from tests.support import CheckedClient
+from tests.support import CheckedClient, serve_process
 
 WAIT = 15  # seconds any wait may take before the test fails; never reached when things work
 # Small policies keep the module fast: every fault plays out in a fraction of a second. The
@@ -907,29 +907,10 @@ def serve_signal(signum: int, receiver_state: str) -> Callable[[Rig], Ledger]:
         else:  # the first event is answered, the second held until the test ends
             receiver = rig.receiver(200, "hold")
         out_dir = rig.tmp_path / "undelivered"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mockcanvas",
-                "serve",
-                "--port",
-                "0",
-                "--webhook",
-                receiver.url,
-                "--shutdown-timeout",
-                "0.5",
-                "--undelivered-dir",
-                str(out_dir),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            # A worker may have inherited SIGINT ignored; the child must get Python's handler.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        try:
+        flags = ("--port", "0", "--webhook", receiver.url, "--shutdown-timeout", "0.5")
+        with serve_process(
+            *flags, "--undelivered-dir", str(out_dir), stderr=subprocess.DEVNULL
+        ) as process:
             url = process.stdout.readline().strip().split(" serving ")[1]
             banner = [process.stdout.readline().strip() for _ in range(3)]
             assert banner[2].startswith("live events -> subscription 1: webhook")
@@ -952,11 +933,6 @@ def serve_signal(signum: int, receiver_state: str) -> Callable[[Rig], Ledger]:
             process.send_signal(signum)
             assert process.wait(timeout=WAIT) == 0  # a safety net, not a target
             report = process.stdout.read()
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            process.stdout.close()
         # What the receiver accepted while the process lived (the held request is still held).
         got = {r.event_id: json.loads(r.body) for r in receiver.delivered()}
         receiver.gate.set()

@@ -11,10 +11,7 @@ checked against its schema (``tests.support.CheckedClient``).
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 from itertools import count
 
@@ -26,7 +23,7 @@ from mockcanvas import create_app, schemas
 from mockcanvas.events import LiveEvent
 from mockcanvas.sinks import DeliveryPolicy, Outbox, shutdown, subscribe
 from tests.receiver import WAIT, Received, Receiver
-from tests.support import CheckedClient
+from tests.support import CheckedClient, serve_process
 
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05, "timeout": 2}
 _grades = count(3)
@@ -365,15 +362,10 @@ def test_serve_delivers_to_a_jsonl_file_and_flushes_on_sigterm(tmp_path):
     path = tmp_path / "events.jsonl"
     world = create_app(seed=1).extensions["mockcanvas"].store  # the CLI seeds the same world
     marks = world.landmarks
-    log = (tmp_path / "stderr.txt").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockcanvas", "serve", "--port", "0", "--jsonl", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with (
+        (tmp_path / "stderr.txt").open("w") as log,
+        serve_process("--port", "0", "--jsonl", str(path), stderr=log) as process,
+    ):
         url = process.stdout.readline().strip().split(" serving ")[1]
         banner = [process.stdout.readline().strip() for _ in range(3)]
         assert banner[2] == f"live events -> subscription 1: jsonl {path} (canvas)"
@@ -390,12 +382,6 @@ def test_serve_delivers_to_a_jsonl_file_and_flushes_on_sigterm(tmp_path):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=WAIT) == 0
         report = process.stdout.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        log.close()
     expected = [e["event"] for e in emitted["live_events"]]
     assert [e["event_name"] for e in emitted["live_events"]] == [
         "grade_change",
