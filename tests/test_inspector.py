@@ -407,6 +407,26 @@ def test_an_id_of_the_current_generation_resumes_right_after_its_seq():
             assert [m["id"] for m in sent] == [f"1-{e['seq']}" for e in new], unknown
 
 
+def test_events_evicted_before_a_resume_are_told_not_skipped():
+    with server(inbox_capacity=3) as url:
+        for value in ("11", "12", "13", "14"):  # 2 events each: seqs 1..8, 6..8 kept
+            grade(url, value)
+        kept = inbox_entries(url)
+        assert [e["seq"] for e in kept] == [6, 7, 8]
+        for last_seen in ("0-2", "2"):
+            got = resume(url, last_seen)
+            assert got.status_code == 200
+            assert got.text.startswith(
+                "retry: 2000\nid: 0-2\n\n"
+                'id: 0-5\nevent: evicted\ndata: {"evicted":3,"after":2,"first":6}\n\n'
+                "id: 0-6\nevent: live_event\n"
+            ), last_seen
+            sent = [m for m in messages(got) if m.get("event") == "live_event"]
+            assert [json.loads(m["data"]) for m in sent] == kept
+        # Resuming at the last evicted one, or later, misses nothing: no notice.
+        assert "event: evicted" not in resume(url, "0-5").text
+
+
 def test_a_stream_that_sent_no_event_still_says_where_it_started():
     """A client that drops before any event resumes where it started, not at a new backlog."""
     with server() as url:

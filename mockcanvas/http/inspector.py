@@ -262,6 +262,14 @@ def _reset_message(generation: int) -> str:
     return f'id: {generation}-0\nevent: reset\ndata: {{"reset":true}}\n\n'
 
 
+def _evicted_message(generation: int, after: int, first_kept: int) -> str:
+    # The inbox is bounded: events between the client's last one and the oldest kept are gone.
+    # Say how many and go on past them, so a gap is told, never silent.
+    missed = first_kept - 1 - after
+    data = f'{{"evicted":{missed},"after":{after},"first":{first_kept}}}'
+    return f"id: {generation}-{first_kept - 1}\nevent: evicted\ndata: {data}\n\n"
+
+
 def _resume_point(name: str, text: str) -> tuple[int | None, int]:
     """``(generation or None for a bare seq, seq)`` of a ``Last-Event-ID`` or ``?after=``."""
     found = _RESUME.fullmatch(text)
@@ -314,6 +322,8 @@ def _stream(
             batch = inbox.since(after, _BATCH)
             if inbox.generation != generation:
                 continue  # cleared while read: the batch may be either history's; go round
+            if batch and batch[0].seq > after + 1:  # numbering has no gaps: these were evicted
+                yield _evicted_message(generation, after, batch[0].seq)
             for event in batch:
                 yield _message(generation, event)
                 after = event.seq
@@ -349,6 +359,10 @@ def live_event_stream() -> Response:
     or with a seq the new server has not reached, gets the reset; ``0-<seq>`` with seq at or below
     the new last resumes after it: events 1..seq of the new server are not sent. A client that
     knows the server restarted must drop its id.
+
+    The inbox is bounded (``inbox_capacity``): when events after the client's id were evicted
+    before it got them, ``event: evicted`` says so (``{"evicted": n, "after": seq, "first": seq}``,
+    its id just before the oldest kept) and the stream goes on from the oldest kept event.
 
     Stays open ``timeout`` seconds (default 30 for ``Accept: text/event-stream``, else 0: a plain
     client gets what there is and the end)."""

@@ -482,6 +482,11 @@ function handleMessage(message) {
     refreshAll();
     return;
   }
+  if (message.event === "evicted") {
+    const gap = JSON.parse(message.data);
+    showError(`${gap.evicted} events left the inbox (its capacity) before this page got them`);
+    return;
+  }
   if (message.event !== "live_event" || !message.data) return;
   try {
     addEvent(JSON.parse(message.data));
