@@ -319,14 +319,14 @@ class GradeChangeLog:
     def _string_code(self, text: str | None) -> int:
         code = self._string_codes.get(text)
         if code is None:
-            code = self._string_codes[text] = len(self._strings)  # type: ignore[index]
+            code = self._string_codes[text] = len(self._strings)
             self._strings.append(text)
         return code
 
     def _float_code(self, value: float | None) -> int:
         code = self._float_codes.get(value)
         if code is None:
-            code = self._float_codes[value] = len(self._floats)  # type: ignore[index]
+            code = self._float_codes[value] = len(self._floats)
             self._floats.append(value)
         return code
 

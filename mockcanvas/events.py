@@ -326,9 +326,9 @@ class Inbox:
             if len(cut) == 1:
                 return cut[0]
             # Sorted runs: the sort merges them in C, faster than heapq.merge at this size.
-            found = [event for run in cut for event in run]
-            found.sort(key=_seq)
-            return found if limit is None else found[:limit]
+            merged = [event for run in cut for event in run]
+            merged.sort(key=_seq)
+            return merged if limit is None else merged[:limit]
         walks = [map(lst.__getitem__, range(start, end)) for lst, start, end in spans]
         walk = walks[0] if len(walks) == 1 else heapq.merge(*walks, key=_seq)
         found: list[LiveEvent] = []

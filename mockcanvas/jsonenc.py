@@ -12,7 +12,9 @@ its bytes are not always these.)
 from __future__ import annotations
 
 import json
-from json.encoder import c_make_encoder, encode_basestring
+
+# c_make_encoder (the C speedups) is undocumented, so typeshed does not list it.
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
 _ESCAPES = (
     ("<", "\\u003c"),

@@ -112,6 +112,8 @@ class PageViews(MutableMapping[str, PageView]):
         row_id = self._rows[position]
         created_at, course, assignment, student, grader = self._log.facts(row_id)
         user = grader if grader is not None else student
+        # a page view row always has a course, an assignment (0 for overrides) and a user
+        assert course is not None and assignment is not None and user is not None
         requests = self.requests
         if assignment == OVERRIDE_ASSIGNMENT:
             method, url, controller, action, participated = requests.override_routes[course]
@@ -257,11 +259,15 @@ class PageViews(MutableMapping[str, PageView]):
 
 
 class _Values(ValuesView):
+    _mapping: PageViews  # set by ValuesView.__init__; typeshed does not declare it
+
     def __iter__(self) -> Iterator[PageView]:
         return self._mapping._values()
 
 
 class _Items(ItemsView):
+    _mapping: PageViews  # set by ItemsView.__init__; typeshed does not declare it
+
     def __iter__(self) -> Iterator[tuple[str, PageView]]:
         return self._mapping._items()
 

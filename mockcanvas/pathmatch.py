@@ -18,12 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-try:  # Python 3.11 moved the regex parser; it is the reference for the syntax accepted here.
-    from re import _constants as _c
-    from re import _parser as _sre_parse
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+# The regex parser (private since Python 3.11, so absent from typeshed) is the reference for the
+# syntax accepted here.
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
+from typing import cast
 
 MAX_GLOB_LENGTH = 1024
 MAX_REGEX_LENGTH = 1024
@@ -108,6 +107,10 @@ _START, _END_LINE, _END = "start", "end_line", "end"
 _ALLOWED_FLAGS = _c.SRE_FLAG_UNICODE | _c.SRE_FLAG_DOTALL | _c.SRE_FLAG_VERBOSE
 
 
+def _between(low: int, high: int) -> Callable[[str], bool]:
+    return lambda ch: low <= ord(ch) <= high
+
+
 def _category(name: object) -> Callable[[str], bool]:
     """Python's Unicode meaning of ``\\d``, ``\\s``, ``\\w`` and their negations."""
     tests: dict[object, Callable[[str], bool]] = {
@@ -139,7 +142,7 @@ def _char_class(items: list) -> Callable[[str], bool]:
             chars.add(chr(arg))
         elif op is _c.RANGE:
             low, high = arg
-            tests.append(lambda ch, low=low, high=high: low <= ord(ch) <= high)
+            tests.append(_between(low, high))
         elif op is _c.CATEGORY:
             tests.append(_category(arg))
         else:
@@ -328,7 +331,9 @@ class SafeRegex:
     def search(self, text: str) -> bool:
         """True when the regex matches somewhere in ``text``, as ``re.search`` would say."""
         size = len(text)
-        final, kind, test, out = self._final, self._b.kind, self._b.test, self._b.out
+        final, kind, out = self._final, self._b.kind, self._b.out
+        # only _CHAR states call their test, and each of them has one
+        test = cast("list[Callable[[str], bool]]", self._b.test)
         line_end = size - 1 if size and text[-1] == "\n" else -1
 
         def context(position: int) -> tuple[bool, bool, bool]:

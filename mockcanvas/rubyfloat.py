@@ -21,7 +21,9 @@ _TO_F = re.compile(
 
 def to_f(text: str) -> float:
     """``text.to_f``: ``"85abc"`` is 85.0, ``"abc"`` 0.0, ``"5e"`` 5.0, ``"1e400"`` Infinity."""
-    sign, whole, fraction, exponent = _TO_F.match(text).groups()
+    match = _TO_F.match(text)
+    assert match is not None  # every group is optional: the pattern matches any text
+    sign, whole, fraction, exponent = match.groups()
     if whole is None and fraction is None:
         return 0.0
     number = f"{sign}{whole or '0'}.{fraction or '0'}e{exponent or '0'}".replace("_", "")
@@ -39,6 +41,7 @@ def to_s(value: float) -> str:
     if value == 0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
     _, digit_tuple, exponent = Decimal(repr(abs(float(value)))).normalize().as_tuple()
+    assert isinstance(exponent, int)  # a finite value: "n"/"N"/"F" only for NaN and Infinity
     digits = "".join(map(str, digit_tuple))
     decpt = len(digits) + exponent  # where the point goes, counted from the first digit
     lead = "-" if value < 0 else ""

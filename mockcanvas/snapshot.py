@@ -48,7 +48,7 @@ class _Constant:
 
 
 def _defaultdict(factory: Any, items: dict) -> defaultdict:
-    result = defaultdict(factory)
+    result: defaultdict = defaultdict(factory)
     result.update(items)
     return result
 
@@ -150,7 +150,8 @@ class Snapshot:
 
     def thaw(self) -> Store:
         unpickler = pickle.Unpickler(io.BytesIO(self._data))
-        unpickler.persistent_load = self._shared.__getitem__  # a C call per shared object
+        # a C call per shared object; pickle documents setting this attribute on an Unpickler
+        unpickler.persistent_load = self._shared.__getitem__  # type: ignore[method-assign]
         with _no_cyclic_gc():
             store = unpickler.load()
         if not isinstance(store, Store):

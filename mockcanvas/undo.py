@@ -21,7 +21,7 @@ project's test suite) compares every reset world with an untouched copy and name
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import fields
 from operator import attrgetter
 from typing import Any
@@ -50,7 +50,7 @@ def _put_fields(saved: tuple[Any, tuple[str, ...], tuple]) -> None:
         setattr(entity, name, value)
 
 
-def _put_key(saved: tuple[dict, Any, Any]) -> None:
+def _put_key(saved: tuple[MutableMapping, Any, Any]) -> None:
     mapping, key, value = saved
     if value is _MISSING:
         del mapping[key]
@@ -103,7 +103,7 @@ class UndoJournal:
         names, getter = _layout(type(entity))
         self._steps.append((_put_fields, (entity, names, getter(entity))))
 
-    def keys(self, *pairs: tuple[dict, Any]) -> None:
+    def keys(self, *pairs: tuple[MutableMapping, Any]) -> None:
         """Save what each ``(mapping, key)`` holds (or that it holds nothing) before a set."""
         for mapping, key in pairs:
             self._steps.append((_put_key, (mapping, key, mapping.get(key, _MISSING))))

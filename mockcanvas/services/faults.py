@@ -159,6 +159,7 @@ def parse_fault(spec: object, fault_id: int) -> Fault:
     path, regex = spec.get("path"), spec.get("regex")
     if (path is None) == (regex is None):
         raise BadRequest("give exactly one of path (a glob) and regex")
+    pattern: Glob | SafeRegex
     if path is not None:
         if not isinstance(path, str) or not path:
             raise BadRequest("path must be a non-empty glob string")

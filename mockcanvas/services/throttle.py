@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from ..errors import BadRequest
 
@@ -50,7 +51,7 @@ class ThrottleConfig:
         unknown = sorted(set(changes) - known)
         if unknown:
             raise BadRequest(f"unknown throttle settings: {', '.join(unknown)}")
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # checked field by field below
         for name, value in changes.items():
             if name == "enabled":
                 if not isinstance(value, bool):

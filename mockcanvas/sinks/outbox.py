@@ -38,6 +38,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from ..events import LiveEvent
 from ..jsonenc import dumps
@@ -217,7 +218,10 @@ class Outbox:
 
     # -- what subclasses provide ----------------------------------------------------------------
 
-    def send(self, message: dict, event: LiveEvent, attempt: int) -> int | None:
+    def send(
+        self, message: dict, event: LiveEvent, attempt: int, encoded: Any = None
+    ) -> int | None:
+        """Deliver once; ``encoded`` is the wire form (see ``takes_wire`` and ``encode``)."""
         raise NotImplementedError
 
     def encode(self, message: dict, event: LiveEvent) -> object:
@@ -586,18 +590,19 @@ class Outbox:
                 ticket.round_attempts += 1
                 attempt = ticket.attempts
                 self._attempts += 1
-                encoded = ticket.wire if self.takes_wire else None
+                encoded: object = ticket.wire if self.takes_wire else None
                 if self._encoder is not None:
                     # the encoder may be busy on this very ticket: wait rather than do it twice
                     self._cond.wait_for(lambda: ticket.encoded is not _ENCODING or self._stopped)
                     encoded, ticket.encoded = ticket.encoded, None
             status, error, retryable, retry_after = None, None, True, None
+            message = cast(dict, ticket.message)  # only tickets with a message are queued
             started = time.perf_counter()
             try:
                 if encoded is None or encoded is _ENCODING:
-                    status = self.send(ticket.message, ticket.event, attempt)
+                    status = self.send(message, ticket.event, attempt)
                 else:
-                    status = self.send(ticket.message, ticket.event, attempt, encoded=encoded)
+                    status = self.send(message, ticket.event, attempt, encoded=encoded)
             except DeliveryError as exc:
                 status, error = exc.status, exc.message
                 retryable, retry_after = exc.retryable, exc.retry_after
@@ -651,7 +656,8 @@ class Outbox:
                 assert ticket is not None
                 ticket.encoded = _ENCODING
             try:
-                encoded = self.encode(ticket.message, ticket.event)
+                # only tickets with a message are queued
+                encoded = self.encode(cast(dict, ticket.message), ticket.event)
             except Exception:  # the worker encodes it again and records the error
                 encoded = None
             with self._cond:
