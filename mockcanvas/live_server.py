@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -94,7 +94,7 @@ class LiveServer:
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         if kind == "waitress":
-            self.connection_limit = fit_connection_limit(connection_limit)
+            self.connection_limit: int | None = fit_connection_limit(connection_limit)
             self._server = _waitress(
                 self._dispatch,
                 host,
@@ -278,7 +278,7 @@ def _waitress_server_class():
             self.head_since = self.creation_time
             self.body_since = self.creation_time
             self.body_bytes = 0
-            self._body_of = None
+            self._body_of: object = None  # the request whose body is being timed
             self.serving = False  # a worker is answering (its request may be off the list)
 
         def received(self, data):
@@ -306,6 +306,10 @@ def _waitress_server_class():
 
         channel_class = _Channel
         deadlines: _Deadlines
+        # types-waitress declares active_channels as one HTTPChannel (it is a dict of them) and
+        # omits wasyncore's _map (the dict of open sockets)
+        active_channels: dict[int, Any]  # type: ignore[assignment]
+        _map: dict[int, Any]
 
         def maintenance(self, now):
             super().maintenance(now)  # waitress's own idle timeout (channel_timeout)
@@ -389,7 +393,8 @@ def _waitress(
     # Look for overdue connections often enough to close them near their deadline (waitress
     # checks at most once per turn of its loop, which wakes at least once a second).
     shortest = min(deadlines.header_timeout, deadlines.body_timeout)
-    adj.cleanup_interval = min(adj.cleanup_interval, shortest / 4)
+    # seconds, a float at run time (types-waitress says int)
+    adj.cleanup_interval = min(adj.cleanup_interval, shortest / 4)  # type: ignore[assignment]
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
     server = _waitress_server_class()(

@@ -15,9 +15,12 @@ from array import array
 from collections.abc import ItemsView, Iterator, Mapping, MutableMapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar, overload
 
 from .auditlog import OVERRIDE_ASSIGNMENT, GradeChangeLog
 from .models import PageView
+
+_T = TypeVar("_T")
 
 # Made page views kept at most; past it the cache starts again.
 OBJECT_LIMIT = 50_000
@@ -163,7 +166,12 @@ class PageViews(MutableMapping[str, PageView]):
             raise KeyError(request_id)
         return self._seeded(position)
 
-    def get(self, request_id: str, default: object = None) -> PageView | object:  # type: ignore[override]
+    @overload
+    def get(self, request_id: str, default: None = None) -> PageView | None: ...
+    @overload
+    def get(self, request_id: str, default: PageView | _T) -> PageView | _T: ...
+
+    def get(self, request_id: str, default: object = None) -> object:
         try:
             return self[request_id]
         except KeyError:

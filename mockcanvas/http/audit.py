@@ -6,6 +6,8 @@ audit service, present the page, and add the ``Link`` header.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, request, url_for
 
 from ..instance import current_instance
@@ -23,7 +25,7 @@ blueprint.before_request(authenticate)
 def _query() -> audit.EventQuery:
     pairs = list(request.args.items(multi=True))
     # Rails calls include? on whatever was sent: list membership, or a substring test on a string.
-    include = rails_params(pairs).get("include", [])
+    include: Any = rails_params(pairs).get("include", [])
     return audit.EventQuery(
         start_time=last_value(pairs, "start_time"),
         end_time=last_value(pairs, "end_time"),
@@ -47,7 +49,7 @@ def _respond(page: audit.EventPage) -> Response:
 _ROUTE_URLS = "mockcanvas.audit.route_urls"
 
 
-def _route_url(route: str, args: dict[str, int | str]) -> str:
+def _route_url(route: str, args: dict[str, Any]) -> str:
     """``url_for`` of the route, external: remembered per app, host and script root, as building
     one costs as much as the rest of a short page's links."""
     urls = current_app.extensions.setdefault(_ROUTE_URLS, {})

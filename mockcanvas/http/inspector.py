@@ -384,7 +384,10 @@ def live_event_stream() -> Response:
         return busy(streams.cap)
     # The slot comes free when the server closes the body, even one never started.
     body = ClosingIterator(
-        _stream(inbox, resume, backlog, timeout, stop, streams), [lambda: streams.close(stop)]
+        # str chunks: werkzeug passes them through and Response encodes them (its annotation
+        # says bytes)
+        _stream(inbox, resume, backlog, timeout, stop, streams),  # type: ignore[arg-type]
+        [lambda: streams.close(stop)],
     )
     return Response(
         body,

@@ -6,10 +6,15 @@ A huge world has thousands of users and a million events: nothing here sends mor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..events import LiveEvent
 from ..models import Course
 from ..store import Store
 from .world import world_assignment
+
+if TYPE_CHECKING:
+    from ..sinks.registry import Subscription
 
 GRADER_TYPES = ("TeacherEnrollment", "TaEnrollment")
 
@@ -83,7 +88,7 @@ def stream_entry(event: LiveEvent) -> dict:
     return event.summary()
 
 
-def deliveries_json(found: dict[str, list[tuple[object, list[dict]]]]) -> dict:
+def deliveries_json(found: dict[str, list[tuple[Subscription, list[dict]]]]) -> dict:
     """Per event id, per subscription: the latest log entry's outcome and the attempts made."""
     result: dict[str, list[dict]] = {}
     for event_id, per_subscription in found.items():

@@ -9,9 +9,10 @@ two run after paging, so a page can be short and still have a next page, as in C
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import TypeGuard
 from zoneinfo import ZoneInfo
 
 from .. import permissions, timefmt
@@ -106,7 +107,7 @@ def for_grader(store: Store, viewer: User | None, raw_id: str, query: EventQuery
 
 
 def advanced_query(
-    store: Store, viewer: User | None, params: dict[str, str | None], query: EventQuery
+    store: Store, viewer: User | None, params: Mapping[str, str | None], query: EventQuery
 ) -> EventPage:
     """``GET /api/v1/audit/grade_change``: any of course, assignment, student, grader."""
     course_raw, assignment_raw = params.get("course_id"), params.get("assignment_id")
@@ -194,7 +195,7 @@ def for_course_and_other(
 # -- lookups and rights ----------------------------------------------------------------------
 
 
-def _present(value: str | None) -> bool:
+def _present(value: str | None) -> TypeGuard[str]:
     """Rails ``present?``: not nil and not only whitespace."""
     return value is not None and value.strip() != ""
 
@@ -390,8 +391,9 @@ def _link(store: Store, page: EventPage, views: dict[str, PageView]) -> None:
     rows = [e.row for e in page.events]
     page.courses = [store.courses[i] for i in sorted({r.course_id for r in rows})]
     page.assignments = [
-        store.assignments[i] for i in sorted({r.assignment_id for r in rows} - {None})
+        store.assignments[i]
+        for i in sorted({r.assignment_id for r in rows if r.assignment_id is not None})
     ]
     user_ids = {r.grader_id for r in rows} | {e.student_id for e in page.events}
-    page.users = store.users_by_ids(user_ids - {None})
+    page.users = store.users_by_ids({i for i in user_ids if i is not None})
     page.page_views = [views[i] for i in sorted(views)]

@@ -26,6 +26,7 @@ import select
 import ssl
 import threading
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import __version__
@@ -138,8 +139,9 @@ class WebhookSink(Outbox):
         return self.keys.sign(claims(message, event)).encode("ascii")
 
     def send(
-        self, message: dict, event: LiveEvent, attempt: int, encoded: bytes | None = None
+        self, message: dict, event: LiveEvent, attempt: int, encoded: Any = None
     ) -> int | None:
+        # encoded: the signed JWT's bytes when signing (encode), else the JSON text (takes_wire)
         if self.keys is not None:
             body = encoded if encoded is not None else self.encode(message, event)
             content_type = "application/jwt"

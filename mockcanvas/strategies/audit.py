@@ -299,7 +299,7 @@ class _School:
         self.assignments = assignments
         self.admin_id: int = admin_id
         self.anchors = anchors
-        self.when = None
+        self.when: datetime | None = None
         self.last: dict[tuple[int, int], object] = {}
         self.versions: dict[tuple[int, int], int] = {}
         self.overrides: dict[tuple[int, int], float | None] = {}
@@ -349,7 +349,7 @@ class _School:
     def write_row(self, draw, start) -> None:
         """One audit row: a change of a submission, or of a student's final grade override."""
         world, store = self.world, self.world.store
-        self.when = (self.when or start) + timedelta(seconds=draw(_GAPS))
+        self.when = when = (self.when or start) + timedelta(seconds=draw(_GAPS))
         student = world.user(pick_from(draw, self.students))
         grader = world.user(pick_from(draw, self.graders))
         course = pick_from(draw, self.courses)
@@ -357,11 +357,11 @@ class _School:
         request_id = world.words.uuid()
         if draw(BOOLEANS):
             url = _grade_url(world, course, target, student)
-            world.page_view(request_id, grader, course, url, self.when)
+            world.page_view(request_id, grader, course, url, when)
         common = {
             "id": store.grade_changes.next_id(),
             "uuid": world.words.uuid(),
-            "created_at": int(self.when.timestamp()),
+            "created_at": int(when.timestamp()),
             "root_account_id": world.root.id,
             "account_id": course.account_id,
             "course_id": course.id,
@@ -394,9 +394,10 @@ class _School:
         _, submission = world.submission(
             len(self.versions), target, student, moved,
             grader_id=None if automatic else grader.id, posted=not target.muted,
-            when=self.when, version=version,
+            when=when, version=version,
         )  # fmt: skip
         stored = store.submission_for(target.id, student.id)
+        assert stored is not None  # world.submission has just stored it
         stored.score, stored.grade, stored.excused = (
             moved.score_after, moved.grade_after, moved.excused_after
         )  # fmt: skip
