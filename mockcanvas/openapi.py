@@ -403,7 +403,9 @@ def _audit_operations(unauthorized_status: int) -> Iterator[dict]:
 
 
 def _rest_operations(unauthorized_status: int) -> Iterator[dict]:
-    def errors(unauthorized: str | None, not_found: str = "An unknown or unreadable record."):
+    def errors(
+        unauthorized: str | None, not_found: str | None = "An unknown or unreadable record."
+    ) -> dict:
         return _canvas_errors(
             unauthorized_status=unauthorized_status,
             not_found=not_found,

@@ -10,7 +10,7 @@ webhook receiver on this machine still works; any other host is refused with
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -58,14 +58,14 @@ def allow_base_url(app: Flask, base_url: str) -> None:
     controls(inst).allowed_hosts.add(host_name(urlsplit(base_url).netloc))
 
 
-def _body(body: object) -> bytes:
+def _body(body: str | bytes | bytearray | Iterable[str | bytes] | None) -> bytes:
     if body is None:
         return b""
     if isinstance(body, str):
         return body.encode("utf-8")
     if isinstance(body, bytes | bytearray):
         return bytes(body)
-    return b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in body)  # type: ignore[union-attr]
+    return b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in body)
 
 
 def wsgi_callback(app: Flask):
@@ -96,7 +96,11 @@ def route_requests(
     base = normalize_base_url(base_url)
     allow_base_url(app, base)
     pattern = re.compile(re.escape(base) + r"([/?#]|$)", re.IGNORECASE)
-    mock = responses.RequestsMock(assert_all_requests_are_fired=False, passthru_prefixes=passthru)
+    # responses matches compiled patterns too (as add_passthru documents); __init__ says str
+    mock = responses.RequestsMock(
+        assert_all_requests_are_fired=False,
+        passthru_prefixes=passthru,  # type: ignore[arg-type]
+    )
     callback = wsgi_callback(app)
     for method in METHODS:
         mock.add_callback(method, pattern, callback, content_type=None)

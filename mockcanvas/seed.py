@@ -19,6 +19,7 @@ from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from itertools import accumulate
 from operator import itemgetter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from faker import Faker
@@ -52,7 +53,7 @@ from .store import Store
 DAY = 86_400
 HOUR = 3_600
 _NEVER = 1 << 62  # a leave or deletion time that never comes
-_UNKNOWN = object()
+_UNKNOWN: Any = object()  # Any: dict.get(key, _UNKNOWN) keeps the values' type
 
 
 @dataclass(frozen=True)
@@ -620,9 +621,12 @@ class _WorldBuilder:
     def _assignments(self, plan: _CoursePlan, index: int, groups: list[AssignmentGroup]) -> None:
         rng, size = self.rng, self.size
         specs: list[tuple[str | None, str, str | None, float | None, int]] = []
+        kinds: tuple[str, ...]
         if index == 0:
-            for landmark, kind, name, points, share in _OVERRIDE_ASSIGNMENTS:
-                specs.append((landmark, kind, name, points, self.start + int(share * self.span)))
+            specs.extend(
+                (landmark, kind, name, points, self.start + int(share * self.span))
+                for landmark, kind, name, points, share in _OVERRIDE_ASSIGNMENTS
+            )
             extra = max(0, size.assignments_per_course - len(specs))
             first_share, kinds = 0.74, ("points", "percent", "quiz")
         else:
@@ -736,7 +740,9 @@ class _WorldBuilder:
             if index == 0:
                 planned += self._schedule_override_course(plan)
             if plan.allows_override:
-                shares = (0.2, 0.4) if index == 1 else (0.55, 0.75, 0.92) if index == 0 else ()
+                shares: tuple[float, ...] = (
+                    (0.2, 0.4) if index == 1 else (0.55, 0.75, 0.92) if index == 0 else ()
+                )
                 if not shares:
                     shares = (rng.uniform(0.6, 0.95),)
                 for share in shares:
@@ -988,6 +994,7 @@ class _WorldBuilder:
         """One audit row for a submission, and the submission moved to the row's state."""
         rng, sub = self.rng, ap.subs[p]
         sub_id, points = sub.id, ap.points
+        grade: str | None
         if excused:
             grade = None
         else:  # an assignment has a few dozen distinct scores: each grade computed once

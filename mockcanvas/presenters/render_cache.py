@@ -61,8 +61,9 @@ class RenderCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable, render: Callable[[], object]) -> bytes:
-        """The bytes cached under ``key``, or ``render()``'s JSON, kept for next time."""
+    def get(self, key: Hashable, render: Callable[..., object]) -> bytes:
+        """The bytes cached under ``key``, or ``render()``'s JSON, kept for next time (``render``
+        is called without arguments; callers' lambdas bind loop values as defaults)."""
         try:
             found = self._entries.get(key)
         except TypeError:  # an unhashable field value (a list where a tuple belongs)
@@ -77,7 +78,7 @@ class RenderCache:
         self._entries[key] = rendered
         return rendered
 
-    def get_frozen(self, obj: object, key: Hashable, render: Callable[[], object]) -> bytes:
+    def get_frozen(self, obj: object, key: Hashable, render: Callable[..., object]) -> bytes:
         """As ``get``, for an object nobody changes once made (a page view): found by identity,
         so ``key`` holds only what the rendering reads besides the object."""
         held = self._frozen.get(id(obj))

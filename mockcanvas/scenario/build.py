@@ -206,6 +206,7 @@ class Builder:
             first_section = first_section or section.id
             if "key" in section_spec:
                 self.ids[section_spec["key"]] = section.id
+        assert first_section is not None  # a course has at least one section (a default one)
         groups = spec.get("assignment_groups") or [{"name": "Assignments"}]
         first_group = None
         for position, group_spec in enumerate(groups, start=1):
@@ -221,6 +222,7 @@ class Builder:
             first_group = first_group or group.id
             if "key" in group_spec:
                 self.ids[group_spec["key"]] = group.id
+        assert first_group is not None  # a course has at least one group (a default one)
         for enrollment_spec in spec.get("enrollments", []):
             section_key = enrollment_spec.get("section")
             enrollment = store.add_enrollment(

@@ -24,6 +24,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BadRequest, NotFound
 from ..events import EventBus, LiveEvent
@@ -33,6 +34,9 @@ from ..store import Store
 from .jsonl import JsonlSink
 from .outbox import DeliveryPolicy, Outbox, SinkStateError, stamp
 from .webhook import WebhookSink, check_url
+
+if TYPE_CHECKING:
+    from .signing import KeyRing
 
 KINDS = {"webhook": "url", "sqs": "queue_url", "jsonl": "path"}
 FORMATS = ("canvas", "caliper")
@@ -241,7 +245,7 @@ class Registry:
         self._lock = threading.Lock()
         self._subscriptions: dict[int, Subscription] = {}
         self._next_id = 1
-        self._keys = None
+        self._keys: KeyRing | None = None
         self.defaults = DeliveryPolicy()  # what a spec's unset tuning fields take
 
     def clear_histories(self) -> dict[str, int]:
@@ -255,7 +259,7 @@ class Registry:
         return cleared
 
     @property
-    def keys(self):
+    def keys(self) -> KeyRing:
         """The ``signing.KeyRing`` (made on first use: it imports PyJWT and cryptography)."""
         with self._lock:
             if self._keys is None:

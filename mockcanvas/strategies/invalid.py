@@ -77,7 +77,8 @@ class _Site:
     node: tuple[Part, ...]  # where the change is made: the value replaced, or the object changed
     report: tuple[Part, ...]  # where the schema reports it
     detail: str
-    change: Callable[[Any], Any]  # the node's new value, from its old value
+    # the node's new value, from its old value (lambdas bind loop values as defaults)
+    change: Callable[..., Any]
     uris: tuple[str, ...]  # the schemas the node must meet (for the final check)
     key: str | None = None  # the key removed or added, when the change is to an object's keys
 
