@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -33,13 +34,16 @@ from .http.cross_site import normalize_hosts
 from .instance import EXTENSION_KEY, Instance, Settings
 from .store import Store
 
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
 
 def create_app(
     store: Store | None = None,
     *,
     seed: int = 1,
     size: str = "small",
-    scenario: str | os.PathLike[str] | dict | None = None,
+    scenario: str | os.PathLike[str] | Mapping[str, Any] | Scenario | None = None,
     clock: Clock | None = None,
     now: datetime | None = None,
     admin_token: str | None = None,

@@ -74,7 +74,7 @@ class Controls:
     # see mockcanvas/http/cross_site.py. A set: the in-process routings add their base URL's.
     allowed_hosts: set[str] = field(default_factory=set)
     # Extra clean-up run on every reset, after the store is back: (instance) -> None.
-    reset_hooks: list[Callable[[Instance], None]] = field(default_factory=list)
+    reset_hooks: list[Callable[[Instance], object]] = field(default_factory=list)
     # Compare every reset world with a reference copy of the baseline (slow; for test suites).
     check: bool = False
     _baseline: Baseline = field(default_factory=Baseline)

@@ -141,13 +141,13 @@ def prepare(schema: GraphQLSchema, query: str) -> DocumentNode | list[dict]:
     except GraphQLError as error:
         if error.message.endswith("tokens. Parsing aborted."):
             return _too_large(error.formatted.get("locations"))
-        return [error.formatted]
+        return [dict(error.formatted)]  # a plain dict (graphql-core types it as a TypedDict)
     except RecursionError:
         return _too_large()
     try:
         errors = validate(schema, document, max_errors=MAX_VALIDATION_ERRORS)
         if errors:
-            return [error.formatted for error in errors]
+            return [dict(error.formatted) for error in errors]
         over = analysis_errors(measure(document))
     except RecursionError:  # nesting the interpreter's stack cannot walk
         return _too_large()

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask
 
 from . import ids, state
-from .controls import controls
+from .controls import Baseline, controls
 from .events import EventBus, LiveEvent
 from .http.cross_site import REQUEST_HEADER
 from .instance import EXTENSION_KEY, Instance
@@ -548,7 +548,7 @@ class _Pristine:
     """What an app's seeded state was when built, to restore whatever a test changed."""
 
     app: Flask
-    baseline: object
+    baseline: Baseline
     clock_start: datetime
     clock_frozen: bool
 
@@ -563,8 +563,10 @@ class AppCache:
 
     def __init__(self, factory: Callable[..., Flask] | None = None) -> None:
         if factory is None:
-            from .app import create_app as factory
-        self._factory = factory
+            from .app import create_app
+
+            factory = create_app
+        self._factory: Callable[..., Flask] = factory
         self._apps: dict[tuple, _Pristine] = {}
 
     def fresh(self, **config: Any) -> Flask:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from flask import Blueprint, Response, request
 
@@ -65,7 +66,7 @@ def _paginate(items: Sequence, route_path: str) -> tuple[Sequence, dict[str, str
 
 def _enrollment_types() -> list[str] | None:
     """``enrollment_type[]`` (or a bare ``enrollment_type``) as a list, None when absent."""
-    value = rails_params(request.args.items(multi=True)).get("enrollment_type")
+    value: Any = rails_params(request.args.items(multi=True)).get("enrollment_type")
     if value is None:
         return None
     return value if isinstance(value, list) else [value]

@@ -85,6 +85,7 @@ def update(course_id: str, assignment_id: str, user_id: str) -> Response:
         posted_grade=None if posted is None else str(posted),
         excuse=excuse,
     )
+    assert result.submission is not None  # grading a student's submission hands it back
     base_url = request.host_url.rstrip("/")
     return canvas_json(
         submission_json(result.submission, store=store, viewer=viewer, base_url=base_url)

@@ -189,7 +189,7 @@ def show_course(store: Store, viewer: User | None, raw_id: str) -> Course:
     return _readable_course(store, viewer, raw_id)
 
 
-def current_enrollments(store: Store, viewer: User, course: Course) -> list[Enrollment]:
+def current_enrollments(store: Store, viewer: User | None, course: Course) -> list[Enrollment]:
     """The caller's current enrollments in a course, which ``GET /courses/:id`` lists."""
     return sorted(
         _enrollments(store, viewer, course, {"active", "invited", "creation_pending"}),

@@ -100,7 +100,7 @@ def fail(inst: Instance, progress: Progress, message: str) -> None:
     progress.updated_at = inst.clock.now()
 
 
-def run(inst: Instance, progress: Progress, work: Callable[[Progress], None]) -> Progress:
+def run(inst: Instance, progress: Progress, work: Callable[[Progress], object]) -> Progress:
     """Run a job's work now: running, then completed unless the work failed the Progress.
 
     The work is one write (``grading.atomic``): an unexpected exception undoes all of it, so no

@@ -120,9 +120,11 @@ def close_and_report(
     out = out or sys.stdout
     subscriptions = shutdown(inst.bus, timeout)
     pending = [s for s in subscriptions if s.unfinished()]
-    if pending and directory is None:
-        directory = Path(tempfile.mkdtemp(prefix="mockcanvas-undelivered-"))
-    written = write_undelivered(pending, directory) if pending else []
+    written = []
+    if pending:
+        if directory is None:
+            directory = Path(tempfile.mkdtemp(prefix="mockcanvas-undelivered-"))
+        written = write_undelivered(pending, directory)
     for subscription in subscriptions:
         counts = subscription.counts()
         print(

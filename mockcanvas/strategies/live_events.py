@@ -433,7 +433,7 @@ def _course_grade_change(
         world = scene.world
         all_posted = pins.pick(draw, "posted", posted, MOSTLY, pins.boolean)
         first = draw(MOSTLY_NOT)
-        old = _course_scores(draw, all_posted)
+        old: tuple[float | None, ...] = _course_scores(draw, all_posted)
         new = _course_scores(draw, all_posted)
         if first:
             old = (None,) * 4

@@ -84,7 +84,7 @@ def aware(name: str, value: object, *, nullable: bool = False) -> None:
 
 def zone_name(name: str, value: object) -> None:
     try:
-        timefmt.zone(value)  # type: ignore[arg-type]
+        timefmt.zone(value)
     except Exception:
         raise ValueError(f"{name} must be an IANA time zone name, not {value!r}") from None
 
