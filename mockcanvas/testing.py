@@ -29,6 +29,19 @@ from .models import Assignment, Course, Score, Section, Submission, User
 from .requests_routing import DEFAULT_BASE_URL, allow_base_url, normalize_base_url
 from .sinks import registry_for, unsubscribe
 
+__all__ = [
+    "AppCache",
+    "ClockControl",
+    "Events",
+    "Faults",
+    "MockCanvas",
+    "MockCanvasError",
+    "World",
+    "Written",
+    "close_subscriptions",
+    "scenario_kinds",
+]
+
 # The seeded world's user landmarks; its other landmarks say their kind in their names.
 _SEEDED_USERS = frozenset(
     {

@@ -40,6 +40,8 @@ def test_wheel_carries_schemas_and_fixtures_and_finds_them(wheel, tmp_path):
         "mockcanvas/inspector/inspector.js",
     }
     assert page <= set(names)
+    # PEP 561: the package's annotations are for its users' type checkers too
+    assert "mockcanvas/py.typed" in names
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
