@@ -101,3 +101,13 @@ def test_cli_reference_tables_are_the_generated_ones(command):
     assert docs_reference.merged(page, command) == docs_reference.cli_table(command), (
         "regenerate: python -m mockcanvas.docs_reference"
     )
+
+
+def test_readme_links_into_the_docs_resolve():
+    """mkdocs checks the site's links; README.md is outside it, so its relative links are checked
+    here (GitHub and PyPI show the README, and its link table is the way into the docs)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(((?!https?://)[^)#]+)(?:#[^)]*)?\)", text)
+    assert len(links) >= 20
+    assert [link for link in links if not (ROOT / link).exists()] == []
+    assert len(text.encode()) < 16_000 and text.count("\n") <= 150
