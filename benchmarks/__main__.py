@@ -5,7 +5,8 @@
     python -m benchmarks --only reset,seeding --json results.json
 
 Figures that should not depend on the machine are ratios taken in the same run. Nothing here
-fails on a missed target: misses are printed as ``MISS`` and explained in BENCHMARKS.md.
+fails on a missed target: misses are printed as ``MISS`` and explained in
+docs/explanation/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from .common import Figure, table, write_json
 
-# In the order BENCHMARKS.md lists them.
+# In the order docs/explanation/benchmarks.md lists them.
 MODULES = (
     "query_scaling",
     "http_throughput",

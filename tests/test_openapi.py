@@ -131,11 +131,11 @@ def test_the_sqs_endpoint_pattern_takes_what_botocore_takes(url):
     assert bool(re.search(pattern, url)) == bool(is_valid_endpoint_url(url) and port_ok)
 
 
-def test_readme_endpoint_table_is_the_generated_one():
-    readme = Path(__file__).resolve().parent.parent / "README.md"
-    text = readme.read_text(encoding="utf-8")
+def test_docs_endpoint_table_is_the_generated_one():
+    page = Path(__file__).resolve().parent.parent / "docs" / "reference" / "endpoints.md"
+    text = page.read_text(encoding="utf-8")
     start, end = "<!-- endpoint-table:start -->", "<!-- endpoint-table:end -->"
-    assert start in text and end in text, "README.md lost its endpoint table markers"
+    assert start in text and end in text, "docs/reference/endpoints.md lost its table markers"
     merged = text.split(start, 1)[1].split(end, 1)[0].strip()
     assert merged == markdown_table(build()).strip(), (
         "regenerate: python -m mockcanvas.openapi --markdown"

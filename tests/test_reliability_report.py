@@ -1,7 +1,8 @@
-"""The README's reliability figures are rendered from the tables the reliability tests run.
+"""The docs' reliability figures are rendered from the tables the reliability tests run.
 
 Each figure is computed from the very list a test module is parametrized with, so adding a case
-changes the README's number, and a README that drifts from the suite fails here.
+changes the number in docs/explanation/reliability.md, and a page that drifts from the suite
+fails here.
 Regenerate with ``python -m tests.test_reliability_report``.
 """
 
@@ -28,7 +29,7 @@ from tests import (
     test_state_ranges,
 )
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "explanation" / "reliability.md"
 START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
 
 
@@ -37,7 +38,7 @@ def _counts(counter: Counter) -> str:
 
 
 def render() -> str:
-    """The reliability table as it belongs in the README."""
+    """The reliability table as it belongs in docs/explanation/reliability.md."""
     faults = test_sink_faults.FAULTS
     fault_runs = sum(2 if fault.signable else 1 for fault in faults)
     sinks = Counter(fault.name.split(":", 1)[0] for fault in faults)
@@ -150,9 +151,9 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def test_readme_reliability_figures_are_the_suites():
-    text = README.read_text(encoding="utf-8")
-    assert START in text and END in text, "README.md lost its reliability markers"
+def test_docs_reliability_figures_are_the_suites():
+    text = PAGE.read_text(encoding="utf-8")
+    assert START in text and END in text, "docs/explanation/reliability.md lost its markers"
     merged = text.split(START, 1)[1].split(END, 1)[0].strip()
     assert merged == render(), "regenerate: python -m tests.test_reliability_report"
 
