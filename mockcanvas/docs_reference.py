@@ -10,7 +10,6 @@ changed default shows up in the docs or fails the suite. Regenerate with
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -80,9 +79,9 @@ def regenerate(text: str) -> str:
     """``text`` with every subcommand's table between its markers rendered afresh."""
     for name in subcommands():
         start, end = _markers(name)
-        pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-        block = f"{start}\n{cli_table(name)}\n{end}"
-        text = pattern.sub(lambda _match, block=block: block, text)
+        if start in text and end in text:
+            before, rest = text.split(start, 1)
+            text = f"{before}{start}\n{cli_table(name)}\n{end}{rest.split(end, 1)[1]}"
     return text
 
 
