@@ -1,5 +1,5 @@
-"""The declared public API: every ``__all__`` name resolves, the README imports only what an
-``__all__`` declares (or a listed exception), and ``import mockcanvas`` stays cheap."""
+"""The declared public API: every ``__all__`` name resolves, the README and the docs site import
+only what an ``__all__`` declares (or a listed exception), and ``import mockcanvas`` stays cheap."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ PUBLIC_MODULES = (
     "mockcanvas.testing",
 )
 
-# What the README imports today from outside any __all__: internals it reaches into. The layout
+# What the docs import today from outside any __all__: internals they reach into. The layout
 # step (issue 15 item 1) gives each a public home; then it leaves this list.
 README_INTERNALS = {
     ("mockcanvas", "progress_bar"),
@@ -41,8 +41,14 @@ _FROM_IMPORT = re.compile(
 _IMPORT = re.compile(r"^\s*import\s+(mockcanvas(?:\.\w+)*)", re.MULTILINE)
 
 
+def _docs_text() -> str:
+    """The README and every page of the docs site: what users are told to import."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return "\n".join(page.read_text(encoding="utf-8") for page in pages)
+
+
 def _readme_imports() -> list[tuple[str, str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = _docs_text()
     found = []
     for module, names in _FROM_IMPORT.findall(text):
         for name in names.strip("()").split(","):
@@ -93,8 +99,7 @@ def test_readme_internals_are_still_imported_and_resolve():
 
 
 def test_readme_plain_imports_are_public_modules():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    for module_name in _IMPORT.findall(text):
+    for module_name in _IMPORT.findall(_docs_text()):
         assert module_name in PUBLIC_MODULES, f"the README imports {module_name}"
 
 
