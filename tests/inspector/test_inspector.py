@@ -67,6 +67,24 @@ def messages(response: requests.Response) -> Iterator[dict]:
             block[name] = value[1:] if value.startswith(" ") else value
 
 
+def take_every_stream_slot(url: str) -> list[requests.Response]:
+    """Open as many 30 s streams as the server allows; each has sent its opening message."""
+    opened = [
+        requests.get(
+            url + "/_mockcanvas/live_events/stream",
+            params={"timeout": 30},
+            headers=SSE,
+            stream=True,
+            timeout=30,
+        )
+        for _ in range(inspector.MAX_STREAMS)
+    ]
+    for stream in opened:
+        assert stream.status_code == 200
+        assert next(messages(stream)) == {"retry": "2000", "id": "0-0"}
+    return opened
+
+
 def next_event(stream: Iterator[dict]) -> dict:
     for message in stream:
         if message.get("event") == "live_event":
@@ -275,19 +293,7 @@ def test_a_plain_client_gets_the_backlog_and_the_end(url):
 
 def test_streams_past_the_cap_are_refused_and_stop_ends_the_open_ones():
     with server() as url:
-        open_streams = [
-            requests.get(
-                url + "/_mockcanvas/live_events/stream",
-                params={"timeout": 30},
-                headers=SSE,
-                stream=True,
-                timeout=30,
-            )
-            for _ in range(inspector.MAX_STREAMS)
-        ]
-        for stream in open_streams:
-            assert stream.status_code == 200
-            assert next(messages(stream)) == {"retry": "2000", "id": "0-0"}
+        open_streams = take_every_stream_slot(url)
         refused = requests.get(url + "/_mockcanvas/live_events/stream", headers=SSE, timeout=10)
         assert refused.status_code == 503
         assert refused.headers["Retry-After"] == "5"
@@ -597,19 +603,7 @@ def test_a_closed_client_frees_its_slot_without_waiting_for_the_timeout():
     streams = inspector.streams_of(app)
     live = LiveServer(app).start()
     try:
-        opened = [
-            requests.get(
-                live.url + "/_mockcanvas/live_events/stream",
-                params={"timeout": 30},
-                headers=SSE,
-                stream=True,
-                timeout=30,
-            )
-            for _ in range(inspector.MAX_STREAMS)
-        ]
-        for stream in opened:
-            assert stream.status_code == 200
-            assert next(messages(stream)) == {"retry": "2000", "id": "0-0"}
+        opened = take_every_stream_slot(live.url)
         assert streams.count() == inspector.MAX_STREAMS
         for stream in opened:
             stream.close()  # the client goes away; nothing tells the server
