@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 import requests
@@ -246,7 +247,15 @@ def test_the_queue_is_bounded_by_payload_bytes():
         app = create_app()
         client = app.test_client()
         sub = _subscribe(client, kind="webhook", url=receiver.url, queue_bytes=1024)
-        for points in range(1, 4):
+        _grade(client, 1)
+        # Causal, not timed: the first event must be in the receiver's hands (held) before more
+        # arrive, or it could still be queued when they do and the split would be a race.
+        deadline = time.monotonic() + WAIT
+        path = f"/_mockcanvas/subscriptions/{sub['id']}"
+        while client.get(path).get_json()["counts"]["sending"] != 1:
+            assert time.monotonic() < deadline, "the first delivery never started"
+            time.sleep(0.01)
+        for points in range(2, 4):
             _grade(client, points)
         shown = client.get(f"/_mockcanvas/subscriptions/{sub['id']}").get_json()
         counts = shown["counts"]
